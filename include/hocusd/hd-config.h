@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define HD_CONFIG_DEFAULT_PATH "/etc/hocusd/hocusd.json"
+
+/* Kernel module parameters of DAMON_RECLAIM, passed on the guest cmdline. */
+typedef struct {
+    gboolean enabled;
+    guint min_age_ms;     /* damon_reclaim.min_age (the kernel takes microseconds) */
+    guint quota_ms;       /* damon_reclaim.quota_ms */
+    guint64 quota_size;   /* damon_reclaim.quota_sz, bytes per quota_reset_interval_ms */
+    guint quota_reset_interval_ms;
+    guint wmarks_high;    /* free memory per thousand above which DAMON_RECLAIM idles */
+    guint wmarks_mid;     /* ... at or below which it works */
+    guint wmarks_low;     /* ... below which it idles again (the kernel's OOM path acts) */
+    gboolean skip_anon;   /* the guests have no swap: reclaim file pages only */
+} HdDamonConfig;
+
+typedef struct {
+    guint vcpus;
+    guint64 memory_max;
+    guint64 memory_min;
+    guint64 disk_size;
+} HdSpecDefaults;
+
+typedef struct {
+    char *kernel;  /* guest kernel for direct boot */
+    char *initrd;  /* its initramfs */
+    char *cmdline; /* base cmdline; hocusd appends the memory recipe */
+} HdGuestConfig;
+
+typedef struct {
+    double some_avg10_warning;  /* host memory PSI some avg10 (%) for LowMemoryWarning(1) */
+    double some_avg10_critical; /* ... for LowMemoryWarning(2) */
+} HdPressureConfig;
+
+typedef struct {
+    char *libvirt_uri;
+    char *bus;          /* "system", "session" or a D-Bus address */
+    char *state_dir;
+    char *image_dir;    /* target directory of the storage pool */
+    char *storage_pool; /* libvirt storage pool that holds workspace disks */
+    char *network;      /* libvirt network for a NIC; "" for none */
+    guint sample_interval_ms;
+    guint balloon_period_s;
+    guint stop_timeout_s;
+    HdGuestConfig guest;
+    HdDamonConfig damon_reclaim;
+    HdSpecDefaults defaults;
+    HdPressureConfig pressure;
+} HdConfig;
+
+HdConfig *hd_config_new_default(void);
+void hd_config_free(HdConfig *config);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(HdConfig, hd_config_free)
+
+/*
+ * Parse a configuration file's text. Keys missing from the text keep their
+ * defaults. Every error starts with "<source>: key '<key>': ..." and uses
+ * HD_ERROR_INVALID_CONFIG; on error nothing is returned.
+ */
+HdConfig *hd_config_parse(const char *text, gsize len, const char *source, GError **error);
+
+/* The defaults as a JSON document (for docs and `hocusd --dump-config`). */
+char *hd_config_to_json(const HdConfig *config);
+
+G_END_DECLS

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* libvirt-gconfig 4.0 declares no g_autoptr() cleanups; these are for the types hocusd uses. */
+#include <libvirt-gconfig/libvirt-gconfig.h>
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(GVirConfigDomain, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(GVirConfigDomainOs, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(GVirConfigDomainCpu, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(GVirConfigDomainDevice, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(GVirConfigDomainDiskDriver, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(GVirConfigDomainSerial, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(GVirConfigDomainConsole, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(GVirConfigDomainChannel, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(GVirConfigDomainChardevSourcePty, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(GVirConfigDomainChardevSourceUnix, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(GVirConfigDomainInterfaceNetwork, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(GVirConfigDomainMemballoon, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(GVirConfigStorageVol, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(GVirConfigStorageVolTarget, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(GVirConfigStorageVolBackingStore, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(GVirConfigStoragePool, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(GVirConfigStoragePoolTarget, g_object_unref)

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "hocusd/hd-config.h"
+#include "hocusd/hd-error.h"
+#include "hocusd/hd-size.h"
+
+#define SRC "/etc/hocusd/hocusd.json"
+
+static HdConfig *parse(const char *text, GError **error)
+{
+    return hd_config_parse(text, strlen(text), SRC, error);
+}
+
+static void test_defaults(void **state)
+{
+    g_autoptr(HdConfig) c = parse("{}", NULL);
+
+    assert_non_null(c);
+    assert_string_equal(c->libvirt_uri, "qemu:///system");
+    assert_string_equal(c->bus, "system");
+    assert_string_equal(c->state_dir, "/var/lib/hocusd");
+    assert_string_equal(c->image_dir, "/var/lib/hocusd/images");
+    assert_string_equal(c->storage_pool, "hocusd");
+    assert_string_equal(c->network, "");
+    assert_int_equal(c->sample_interval_ms, 1000);
+    assert_int_equal(c->stop_timeout_s, 60);
+    assert_true(c->damon_reclaim.enabled);
+    assert_int_equal(c->defaults.vcpus, 2);
+    assert_int_equal(c->defaults.memory_max, 4 * HD_GiB);
+    assert_true(g_str_has_suffix(c->guest.kernel, "/vmlinuz"));
+}
+
+static void test_values(void **state)
+{
+    const char *text = "{\n"
+                       "  \"libvirt_uri\": \"test:///default\",\n"
+                       "  \"bus\": \"unix:path=/tmp/hocusd-test/bus\",\n"
+                       "  \"state_dir\": \"/srv/hocusd\",\n"
+                       "  \"sample_interval_ms\": 250,\n"
+                       "  \"guest\": { \"kernel\": \"/k\", \"cmdline\": \"console=ttyS0\" },\n"
+                       "  \"damon_reclaim\": { \"enabled\": false, \"quota_size\": \"64M\" },\n"
+                       "  \"defaults\": { \"memory_max\": \"2G\", \"memory_min\": 268435456 },\n"
+                       "  \"pressure\": { \"some_avg10_warning\": 5, \"some_avg10_critical\": 20.5 }\n"
+                       "}\n";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(HdConfig) c = parse(text, &error);
+
+    assert_null(error);
+    assert_non_null(c);
+    assert_string_equal(c->libvirt_uri, "test:///default");
+    assert_string_equal(c->bus, "unix:path=/tmp/hocusd-test/bus");
+    assert_string_equal(c->state_dir, "/srv/hocusd");
+    assert_string_equal(c->image_dir, "/var/lib/hocusd/images"); /* untouched default */
+    assert_int_equal(c->sample_interval_ms, 250);
+    assert_string_equal(c->guest.kernel, "/k");
+    assert_true(g_str_has_suffix(c->guest.initrd, "/initrd.img"));
+    assert_false(c->damon_reclaim.enabled);
+    assert_int_equal(c->damon_reclaim.quota_size, 64 * HD_MiB);
+    assert_int_equal(c->defaults.memory_max, 2 * HD_GiB);
+    assert_int_equal(c->defaults.memory_min, 256 * HD_MiB);
+    assert_true(c->pressure.some_avg10_warning == 5.0);
+    assert_true(c->pressure.some_avg10_critical == 20.5);
+}
+
+typedef struct {
+    const char *text;
+    const char *message; /* expected substring; the file name is always checked */
+} BadCase;
+
+static const BadCase bad_cases[] = {
+    { "", "invalid JSON at line 1, column 1" },
+    { "{", "invalid JSON" },
+    { "{\n  \"bus\": \"system\",\n  oops\n}", "invalid JSON at line 3" },
+    { "[]", "expected a JSON object" },
+    { "{} {}", "invalid JSON" },
+    { "{\"libvirt_url\": \"x\"}", "key 'libvirt_url': unknown key" },
+    { "{\"libvirt_uri\": 1}", "key 'libvirt_uri': expected a string, got int" },
+    { "{\"libvirt_uri\": \"qemu\"}", "key 'libvirt_uri': 'qemu' is not a libvirt URI" },
+    { "{\"bus\": \"bogus\"}", "key 'bus': must be \"system\", \"session\" or a D-Bus address" },
+    { "{\"state_dir\": \"relative/dir\"}", "key 'state_dir': must be an absolute path" },
+    { "{\"image_dir\": \"/var/../etc\"}", "key 'image_dir': must not contain '.' or '..'" },
+    { "{\"state_dir\": \"/a\\u0001b\"}", "key 'state_dir': contains control character 0x01" },
+    { "{\"storage_pool\": \"a b\"}", "key 'storage_pool': 'a b' may only contain" },
+    { "{\"sample_interval_ms\": 10}", "key 'sample_interval_ms': 10 is out of range [100, 60000]" },
+    { "{\"sample_interval_ms\": -5}", "key 'sample_interval_ms': must not be negative" },
+    { "{\"sample_interval_ms\": 1.5}", "key 'sample_interval_ms': expected a non-negative integer" },
+    { "{\"sample_interval_ms\": \"1000\"}", "expected a non-negative integer, got string" },
+    { "{\"balloon_period_s\": 0}", "key 'balloon_period_s': 0 is out of range" },
+    { "{\"guest\": []}", "key 'guest': expected an object, got array" },
+    { "{\"guest\": {\"kernal\": \"/k\"}}", "key 'guest.kernal': unknown key" },
+    { "{\"guest\": {\"kernel\": \"k\"}}", "key 'guest.kernel': must be an absolute path" },
+    { "{\"guest\": {\"cmdline\": \"transparent_hugepage=always\"}}",
+      "key 'guest.cmdline': 'transparent_hugepage=always' is set by hocusd's memory recipe" },
+    { "{\"damon_reclaim\": {\"enabled\": \"yes\"}}",
+      "key 'damon_reclaim.enabled': expected true or false" },
+    { "{\"damon_reclaim\": {\"wmarks_high\": 1001}}", "key 'damon_reclaim.wmarks_high': 1001" },
+    { "{\"damon_reclaim\": {\"wmarks_low\": 900, \"wmarks_mid\": 500}}",
+      "watermarks must satisfy high >= mid >= low" },
+    { "{\"defaults\": {\"memory_max\": \"4X\"}}", "key 'defaults.memory_max': '4X' has an unknown" },
+    { "{\"defaults\": {\"memory_max\": \"1M\"}}", "key 'defaults.memory_max': 1 MiB is out of range" },
+    { "{\"defaults\": {\"memory_max\": \"1G\", \"memory_min\": \"2G\"}}",
+      "key 'defaults.memory_min': 2 GiB is above defaults.memory_max" },
+    { "{\"defaults\": {\"vcpus\": 0}}", "key 'defaults.vcpus': 0 is out of range [1, 128]" },
+    { "{\"pressure\": {\"some_avg10_warning\": 101}}", "key 'pressure.some_avg10_warning': 101" },
+    { "{\"pressure\": {\"some_avg10_warning\": 50, \"some_avg10_critical\": 20}}",
+      "is above pressure.some_avg10_critical" },
+    { "{\"network\": \"default;rm\"}", "key 'network'" },
+};
+
+static void test_bad_input(void **state)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(bad_cases); i++) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(HdConfig) c = parse(bad_cases[i].text, &error);
+
+        if (c != NULL)
+            fail_msg("case %zu (%s) was accepted", i, bad_cases[i].text);
+        assert_non_null(error);
+        assert_int_equal(error->domain, HD_ERROR);
+        assert_int_equal(error->code, HD_ERROR_INVALID_CONFIG);
+        if (!g_str_has_prefix(error->message, SRC ": "))
+            fail_msg("case %zu: message '%s' does not start with the file name", i,
+                     error->message);
+        if (strstr(error->message, bad_cases[i].message) == NULL)
+            fail_msg("case %zu: message '%s' lacks '%s'", i, error->message,
+                     bad_cases[i].message);
+    }
+}
+
+static void test_nul_byte(void **state)
+{
+    static const char text[] = "{\"bus\": \"system\"}\0{}";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(HdConfig) c = hd_config_parse(text, sizeof(text) - 1, SRC, &error);
+
+    assert_null(c);
+    assert_non_null(strstr(error->message, "NUL byte"));
+}
+
+static void test_dump_round_trip(void **state)
+{
+    g_autoptr(HdConfig) def = hd_config_new_default();
+    g_autofree char *json = hd_config_to_json(def);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(HdConfig) back = parse(json, &error);
+    g_autofree char *json2 = NULL;
+
+    assert_null(error);
+    assert_non_null(back);
+    json2 = hd_config_to_json(back);
+    assert_string_equal(json, json2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),     cmocka_unit_test(test_values),
+        cmocka_unit_test(test_bad_input),    cmocka_unit_test(test_nul_byte),
+        cmocka_unit_test(test_dump_round_trip),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
