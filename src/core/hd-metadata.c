@@ -83,10 +83,12 @@ static HdMetadata *metadata_from_root(xmlNodePtr root, GError **error)
     GVariantBuilder spec;
     g_autoptr(GVariant) dict = NULL;
 
-    if (root == NULL || strcmp((const char *)root->name, "workspace") != 0 || root->ns == NULL ||
-        strcmp((const char *)root->ns->href, HD_XMLNS_URI) != 0) {
+    /* virDomainGetMetadata() returns the element with its namespace stripped
+     * (the caller named the namespace); the domain XML carries it. Take both. */
+    if (root == NULL || strcmp((const char *)root->name, "workspace") != 0 ||
+        (root->ns != NULL && strcmp((const char *)root->ns->href, HD_XMLNS_URI) != 0)) {
         g_set_error(error, HD_ERROR, HD_ERROR_INVALID_SPEC,
-                    "expected a <workspace> element in namespace %s", HD_XMLNS_URI);
+                    "expected a <workspace> element of namespace %s", HD_XMLNS_URI);
         return NULL;
     }
     version = (char *)xmlGetProp(root, BAD_CAST "version");

@@ -185,6 +185,29 @@ static void test_metadata_round_trip(void **state)
     "<hocus:initrd>/i</hocus:initrd><hocus:storage_pool>p</hocus:storage_pool>"                  \
     "<hocus:volume>w.qcow2</hocus:volume>"
 
+/* The shape virDomainGetMetadata() really returns: no namespace, no prefix. */
+static void test_metadata_as_libvirt_returns_it(void **state)
+{
+    static const char xml[] = "<workspace version=\"1\">\n"
+                              "  <name>dev</name>\n  <vcpus>2</vcpus>\n"
+                              "  <memory_max>4294967296</memory_max>\n"
+                              "  <memory_min>536870912</memory_min>\n"
+                              "  <disk_size>21474836480</disk_size>\n"
+                              "  <kernel>/var/lib/hocusd/guest/vmlinuz</kernel>\n"
+                              "  <initrd>/var/lib/hocusd/guest/initrd.img</initrd>\n"
+                              "  <storage_pool>hocusd</storage_pool>\n"
+                              "  <volume>dev.qcow2</volume>\n"
+                              "  <created_usec>1763870400000000</created_usec>\n"
+                              "</workspace>\n";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(HdMetadata) md = hd_metadata_from_xml(xml, &error);
+
+    assert_null(error);
+    assert_string_equal(md->spec->name, "dev");
+    assert_int_equal(md->spec->memory_max, 4 * HD_GiB);
+    assert_string_equal(md->volume, "dev.qcow2");
+}
+
 static void test_metadata_bad(void **state)
 {
     static const struct {
@@ -193,7 +216,8 @@ static void test_metadata_bad(void **state)
     } cases[] = {
         { "", "malformed XML" },
         { "<hocus:workspace " NS " version=\"1\">", "malformed XML" },
-        { "<workspace version=\"1\">" "</workspace>", "expected a <workspace> element in namespace" },
+        { "<x:workspace xmlns:x=\"urn:other\" version=\"1\">" GOOD_BODY "</x:workspace>",
+          "expected a <workspace> element of namespace" },
         { "<hocus:other " NS " version=\"1\"/>", "expected a <workspace> element" },
         { "<hocus:workspace " NS " version=\"2\">" GOOD_BODY "</hocus:workspace>",
           "unsupported metadata version '2'" },
@@ -282,6 +306,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tcg_plain),          cmocka_unit_test(test_kvm_overlay_network),
         cmocka_unit_test(test_metadata_round_trip), cmocka_unit_test(test_metadata_bad),
+        cmocka_unit_test(test_metadata_as_libvirt_returns_it),
         cmocka_unit_test(test_volume_and_pool),    cmocka_unit_test(test_channel_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

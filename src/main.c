@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#define G_LOG_DOMAIN "hocusd"
+
+#include <errno.h>
+#include <locale.h>
+#include <stdio.h>
+
+#include <gio/gio.h>
+
+#include "hd-build-config.h"
+#include "hocusd/hd-config.h"
+#include "hocusd/hd-daemon.h"
+#include "hocusd/hd-error.h"
+
+static const char description[] =
+    "hocusd supervises developer workspaces: QEMU virtual machines, defined through\n"
+    "libvirt, that give memory back to the host the way containers do. It publishes\n"
+    "them on D-Bus as dev.hocus.Hocusd1 (see hocusctl(1)).\n"
+    "\n"
+    "Configuration: a JSON file, " HD_CONFIG_DEFAULT_PATH " by default. Every key is\n"
+    "optional; --dump-config prints the defaults. A bad value stops hocusd before\n"
+    "it starts anything, with the file, the key and the reason.\n"
+    "\n"
+    "Signals: SIGTERM and SIGINT stop hocusd and leave every workspace running.\n"
+    "\n"
+    "Exit status: 0 on a clean stop, 1 on a runtime failure, 2 on a usage or\n"
+    "configuration error.";
+
+static HdConfig *load_config(const char *path, gboolean explicit_path, GError **error)
+{
+    g_autofree char *text = NULL;
+    gsize len = 0;
+    g_autoptr(GError) read_error = NULL;
+
+    if (!g_file_get_contents(path, &text, &len, &read_error)) {
+        if (!explicit_path && g_error_matches(read_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+            return hd_config_new_default(); /* no file: all defaults */
+        g_set_error(error, HD_ERROR, HD_ERROR_INVALID_CONFIG, "%s", read_error->message);
+        return NULL;
+    }
+    return hd_config_parse(text, len, path, error);
+}
+
+int main(int argc, char **argv)
+{
+    g_autofree char *config_path = NULL;
+    g_autofree char *bus_address = NULL;
+    gboolean check = FALSE, dump = FALSE, verbose = FALSE, version = FALSE;
+    GOptionEntry entries[] = {
+        { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
+          "Configuration file (default " HD_CONFIG_DEFAULT_PATH ")", "PATH" },
+        { "bus-address", 0, 0, G_OPTION_ARG_STRING, &bus_address,
+          "Serve on this D-Bus address instead of the configured bus (tests)", "ADDRESS" },
+        { "check-config", 0, 0, G_OPTION_ARG_NONE, &check,
+          "Check the configuration file and exit", NULL },
+        { "dump-config", 0, 0, G_OPTION_ARG_NONE, &dump,
+          "Print the effective configuration as JSON and exit", NULL },
+        { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL },
+        { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
+        { NULL }
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new("- developer workspace supervisor");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(HdConfig) config = NULL;
+    HdDaemon *daemon;
+    int rc;
+
+    setlocale(LC_ALL, "");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_set_description(ctx, description);
+    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+        g_printerr("hocusd: %s\nTry 'hocusd --help'.\n", error->message);
+        return 2;
+    }
+    if (argc > 1) {
+        g_printerr("hocusd: unexpected argument '%s'\nTry 'hocusd --help'.\n", argv[1]);
+        return 2;
+    }
+    if (version) {
+        g_print("hocusd %s\n", HD_VERSION);
+        return 0;
+    }
+    if (verbose)
+        g_log_set_debug_enabled(TRUE);
+    if (bus_address != NULL && !g_dbus_is_supported_address(bus_address, &error)) {
+        g_printerr("hocusd: --bus-address: %s\n", error->message);
+        return 2;
+    }
+
+    config = load_config(config_path != NULL ? config_path : HD_CONFIG_DEFAULT_PATH,
+                         config_path != NULL, &error);
+    if (config == NULL) {
+        g_printerr("hocusd: %s\n", error->message);
+        return 2;
+    }
+    if (dump) {
+        g_autofree char *json = hd_config_to_json(config);
+        g_print("%s\n", json);
+        return 0;
+    }
+    if (check) {
+        g_print("%s: OK\n", config_path != NULL ? config_path : HD_CONFIG_DEFAULT_PATH);
+        return 0;
+    }
+
+    daemon = hd_daemon_new(g_steal_pointer(&config), bus_address);
+    rc = hd_daemon_run(daemon);
+    hd_daemon_free(daemon);
+    return rc;
+}

@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#define G_LOG_DOMAIN "hocusd"
+
+#include "hd-build-config.h"
+#include "hd-daemon-private.h"
+#include "hocusd/hd-cmdline.h"
+#include "hocusd/hd-domain-xml.h"
+#include "hocusd/hd-error.h"
+#include "hocusd/hd-host.h"
+#include "hocusd/hd-names.h"
+
+/* dev.hocus.Hocusd1.Manager at /dev/hocus/Hocusd1. */
+
+typedef struct {
+    HdDaemon *d;
+    GDBusMethodInvocation *invocation;
+    HdMetadata *md;  /* resolved spec, pool and volume */
+    gboolean kvm;
+    char *image_dir;
+    char *base_cmdline;
+    HdDamonConfig damon;
+    guint balloon_period_s;
+    char *network;
+} CreateJob;
+
+static void create_job_free(CreateJob *job)
+{
+    g_clear_object(&job->invocation);
+    hd_metadata_free(job->md);
+    g_free(job->image_dir);
+    g_free(job->base_cmdline);
+    g_free(job->network);
+    g_free(job);
+}
+
+/*
+ * Worker thread. Either everything exists afterwards (volume and domain) or
+ * nothing does: a failure after the volume was made deletes it again.
+ */
+static gpointer create_thread(virConnectPtr conn, gpointer data, GError **error)
+{
+    CreateJob *job = data;
+    const HdSpec *s = job->md->spec;
+    g_autofree char *base_format = NULL;
+    g_autofree char *pool_xml = NULL, *vol_xml = NULL, *disk = NULL;
+    g_autofree char *cmdline = NULL, *md_xml = NULL, *dom_xml = NULL;
+    HdDomainXmlParams p = { 0 };
+
+    if (!hd_host_check_file("kernel", s->kernel, error) ||
+        !hd_host_check_file("initrd", s->initrd, error))
+        return NULL;
+    if (s->base_image != NULL) {
+        if (!hd_host_check_file("base_image", s->base_image, error))
+            return NULL;
+        base_format = hd_host_image_format(s->base_image, error);
+        if (base_format == NULL)
+            return NULL;
+    }
+    if (!hd_libvirt_check_name_free(conn, s->name, error))
+        return NULL;
+
+    pool_xml = hd_pool_xml_build(job->md->storage_pool, job->image_dir);
+    if (!hd_libvirt_ensure_pool(conn, job->md->storage_pool, pool_xml, error))
+        return NULL;
+    vol_xml = hd_volume_xml_build(job->md->volume, s->disk_size, s->base_image, base_format);
+    disk = hd_libvirt_create_volume(conn, job->md->storage_pool, job->md->volume, vol_xml, error);
+    if (disk == NULL)
+        return NULL;
+
+    cmdline = hd_cmdline_build(job->base_cmdline, s->cmdline_extra, &job->damon);
+    md_xml = hd_metadata_to_xml(job->md);
+    p.spec = s;
+    p.kvm = job->kvm;
+    p.disk_path = disk;
+    p.cmdline = cmdline;
+    p.balloon_period_s = job->balloon_period_s;
+    p.network = job->network;
+    p.metadata_xml = md_xml;
+    dom_xml = hd_domain_xml_build(&p, error);
+    if (dom_xml == NULL || !hd_libvirt_define(conn, dom_xml, error)) {
+        g_autoptr(GError) cleanup_error = NULL;
+        if (!hd_libvirt_delete_volume(conn, job->md->storage_pool, job->md->volume,
+                                      &cleanup_error))
+            g_warning("Cannot remove volume %s after a failed create: %s", job->md->volume,
+                      cleanup_error->message);
+        return NULL;
+    }
+    return hd_libvirt_get_domain(conn, s->name, error);
+}
+
+static void create_done(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+    CreateJob *job = hd_job_data(res);
+    HdDaemon *d = job->d;
+    const char *name = job->md->spec->name;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(HdDomainInfo) info = hd_job_finish(res, &error);
+    HdWorkspace *ws;
+
+    g_hash_table_remove(d->creating, name);
+    if (info == NULL) {
+        g_warning("Cannot create workspace %s: %s", name, error->message);
+        g_dbus_method_invocation_return_gerror(g_steal_pointer(&job->invocation), error);
+        return;
+    }
+    ws = hd_inventory_apply(d, info);
+    if (ws == NULL) {
+        g_dbus_method_invocation_return_error(g_steal_pointer(&job->invocation), HD_ERROR,
+                                              HD_ERROR_FAILED,
+                                              "workspace %s was defined but cannot be read back",
+                                              name);
+        return;
+    }
+    g_message("Workspace %s: created (%u vCPU, %" G_GUINT64_FORMAT " MiB, disk %s)", name,
+              job->md->spec->vcpus, job->md->spec->memory_max / (1024 * 1024), job->md->volume);
+    g_dbus_method_invocation_return_value(g_steal_pointer(&job->invocation),
+                                          g_variant_new("(o)", hd_workspace_get_path(ws)));
+}
+
+static gboolean handle_create(HdDbusManager *iface, GDBusMethodInvocation *invocation,
+                              GVariant *spec_dict, HdDaemon *d)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(HdSpec) spec = hd_spec_from_variant(spec_dict, &error);
+    g_autoptr(HdSpec) resolved = NULL;
+    CreateJob *job;
+    HdConfig *c = d->config;
+
+    if (spec != NULL)
+        resolved = hd_spec_resolve(spec, c, &error);
+    if (resolved == NULL) {
+        g_dbus_method_invocation_return_gerror(invocation, error);
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+    if (hd_inventory_lookup(d, resolved->name) != NULL ||
+        g_hash_table_contains(d->creating, resolved->name)) {
+        g_dbus_method_invocation_return_error(invocation, HD_ERROR, HD_ERROR_ALREADY_EXISTS,
+                                              "workspace %s already exists", resolved->name);
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+    if (!hd_hypervisor_is_connected(d->hv)) {
+        g_dbus_method_invocation_return_error(invocation, HD_ERROR, HD_ERROR_UNAVAILABLE,
+                                              "not connected to libvirt at %s (reconnecting)",
+                                              c->libvirt_uri);
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+
+    job = g_new0(CreateJob, 1);
+    job->d = d;
+    job->invocation = invocation;
+    job->md = g_new0(HdMetadata, 1);
+    job->md->spec = g_steal_pointer(&resolved);
+    job->md->storage_pool = g_strdup(c->storage_pool);
+    job->md->volume = g_strconcat(job->md->spec->name, ".qcow2", NULL);
+    job->md->created_usec = g_get_real_time();
+    job->kvm = d->kvm;
+    job->image_dir = g_strdup(c->image_dir);
+    job->base_cmdline = g_strdup(c->guest.cmdline);
+    job->damon = c->damon_reclaim;
+    job->balloon_period_s = c->balloon_period_s;
+    job->network = g_strdup(c->network);
+    g_hash_table_add(d->creating, g_strdup(job->md->spec->name));
+    hd_job_run(d, create_thread, job, (GDestroyNotify)create_job_free, create_done, NULL);
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean handle_list(HdDbusManager *iface, GDBusMethodInvocation *invocation, HdDaemon *d)
+{
+    g_autoptr(GPtrArray) paths = hd_inventory_paths(d);
+
+    g_ptr_array_add(paths, NULL);
+    hd_dbus_manager_complete_list_workspaces(iface, invocation,
+                                             (const char *const *)paths->pdata);
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean handle_get(HdDbusManager *iface, GDBusMethodInvocation *invocation,
+                           const char *name, HdDaemon *d)
+{
+    HdWorkspace *ws = hd_inventory_lookup(d, name);
+
+    if (ws == NULL) {
+        g_autoptr(GError) error = NULL;
+        if (!hd_name_validate(name, &error))
+            g_dbus_method_invocation_return_error(invocation, HD_ERROR, HD_ERROR_NOT_FOUND,
+                                                  "no workspace called '%s': %s", name,
+                                                  error->message);
+        else
+            g_dbus_method_invocation_return_error(invocation, HD_ERROR, HD_ERROR_NOT_FOUND,
+                                                  "no workspace called %s", name);
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+    hd_dbus_manager_complete_get_workspace(iface, invocation, hd_workspace_get_path(ws));
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+void hd_manager_init(HdDaemon *d)
+{
+    d->manager = hd_dbus_manager_skeleton_new();
+    hd_dbus_manager_set_version(d->manager, HD_VERSION);
+    hd_dbus_manager_set_libvirt_uri(d->manager, d->config->libvirt_uri);
+    hd_dbus_manager_set_connected(d->manager, FALSE);
+    hd_dbus_manager_set_virtualization(d->manager, d->kvm ? "kvm" : "tcg");
+    g_signal_connect(d->manager, "handle-create-workspace", G_CALLBACK(handle_create), d);
+    g_signal_connect(d->manager, "handle-list-workspaces", G_CALLBACK(handle_list), d);
+    g_signal_connect(d->manager, "handle-get-workspace", G_CALLBACK(handle_get), d);
+}

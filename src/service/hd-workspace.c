@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#define G_LOG_DOMAIN "hocusd"
+
+#include "hd-daemon-private.h"
+#include "hocusd/hd-error.h"
+#include "hocusd/hd-names.h"
+
+/*
+ * One workspace: its D-Bus object (dev.hocus.Hocusd1.Workspace) and the jobs
+ * its methods start. State comes from libvirt (events, inventory); this file
+ * never guesses it.
+ */
+struct _HdWorkspace {
+    gint refcount;
+    HdDaemon *d;
+    char *name;
+    char *path;
+    HdMetadata *md;
+    char *uuid;
+    HdState state;
+    HdDbusObjectSkeleton *object;
+    HdDbusWorkspace *iface;
+    gboolean attached; /* exported on the bus and listed in the inventory */
+    gboolean busy;     /* a Start/Stop/Delete job is in flight */
+    guint stop_timer;  /* escalates a graceful Stop to a power-off */
+};
+
+typedef enum {
+    OP_START,
+    OP_STOP,
+    OP_DELETE,
+} OpKind;
+
+typedef struct {
+    HdWorkspace *ws;
+    GDBusMethodInvocation *invocation; /* NULL for hocusd's own jobs */
+    OpKind kind;
+    gboolean force;
+    char *name;
+    char *pool;
+    char *volume;
+} Op;
+
+static void op_free(Op *op)
+{
+    hd_workspace_unref(op->ws);
+    g_clear_object(&op->invocation);
+    g_free(op->name);
+    g_free(op->pool);
+    g_free(op->volume);
+    g_free(op);
+}
+
+/* Worker thread. Start and Stop return the state libvirt reports afterwards. */
+static gpointer op_thread(virConnectPtr conn, gpointer data, GError **error)
+{
+    Op *op = data;
+
+    switch (op->kind) {
+    case OP_START:
+        if (!hd_libvirt_start(conn, op->name, error))
+            return NULL;
+        return hd_libvirt_get_domain(conn, op->name, error);
+    case OP_STOP:
+        if (!hd_libvirt_stop(conn, op->name, op->force, error))
+            return NULL;
+        return hd_libvirt_get_domain(conn, op->name, error);
+    case OP_DELETE:
+        if (!hd_libvirt_undefine(conn, op->name, error))
+            return NULL;
+        if (!hd_libvirt_delete_volume(conn, op->pool, op->volume, error)) {
+            g_prefix_error(error, "workspace %s was undefined, but its disk was not deleted: ",
+                           op->name);
+            return NULL;
+        }
+        return NULL;
+    }
+    return NULL;
+}
+
+static void cancel_stop_timer(HdWorkspace *ws)
+{
+    if (ws->stop_timer != 0) {
+        g_source_remove(ws->stop_timer);
+        ws->stop_timer = 0;
+    }
+}
+
+static void start_op(HdWorkspace *ws, GDBusMethodInvocation *invocation, OpKind kind,
+                     gboolean force);
+
+static gboolean on_stop_timeout(gpointer data)
+{
+    HdWorkspace *ws = data;
+
+    ws->stop_timer = 0;
+    if (!ws->attached || ws->state == HD_STATE_SHUTOFF || ws->busy)
+        return G_SOURCE_REMOVE;
+    g_warning("Workspace %s did not shut down within %u s; powering it off", ws->name,
+              ws->d->config->stop_timeout_s);
+    start_op(ws, NULL, OP_STOP, TRUE);
+    return G_SOURCE_REMOVE;
+}
+
+static void op_done(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+    Op *op = hd_job_data(res);
+    HdWorkspace *ws = op->ws;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(HdDomainInfo) info = hd_job_finish(res, &error);
+
+    ws->busy = FALSE;
+    if (error != NULL) {
+        g_warning("Workspace %s: %s", ws->name, error->message);
+        if (op->invocation != NULL)
+            g_dbus_method_invocation_return_gerror(g_steal_pointer(&op->invocation), error);
+        return;
+    }
+    switch (op->kind) {
+    case OP_START:
+        g_message("Workspace %s: started", ws->name);
+        break;
+    case OP_STOP:
+        if (op->force) {
+            g_message("Workspace %s: powered off", ws->name);
+        } else {
+            g_message("Workspace %s: shutdown requested; power-off in %u s unless it stops",
+                      ws->name, ws->d->config->stop_timeout_s);
+            cancel_stop_timer(ws);
+            ws->stop_timer = g_timeout_add_seconds_full(
+                G_PRIORITY_DEFAULT, ws->d->config->stop_timeout_s, on_stop_timeout,
+                hd_workspace_ref(ws), (GDestroyNotify)hd_workspace_unref);
+        }
+        break;
+    case OP_DELETE:
+        g_message("Workspace %s: deleted (domain and disk %s)", ws->name, op->volume);
+        hd_inventory_remove(ws->d, ws->name, NULL);
+        break;
+    }
+    if (info != NULL && ws->attached)
+        hd_workspace_set_state(ws, info->state);
+    if (op->invocation != NULL)
+        g_dbus_method_invocation_return_value(g_steal_pointer(&op->invocation), NULL);
+}
+
+static void start_op(HdWorkspace *ws, GDBusMethodInvocation *invocation, OpKind kind,
+                     gboolean force)
+{
+    Op *op = g_new0(Op, 1);
+
+    op->ws = hd_workspace_ref(ws);
+    /* The handler owns the invocation's reference; returning a reply consumes it. */
+    op->invocation = invocation;
+    op->kind = kind;
+    op->force = force;
+    op->name = g_strdup(ws->name);
+    op->pool = g_strdup(ws->md->storage_pool);
+    op->volume = g_strdup(ws->md->volume);
+    ws->busy = TRUE;
+    hd_job_run(ws->d, op_thread, op, (GDestroyNotify)op_free, op_done, NULL);
+}
+
+/* Common refusals; TRUE when the call may go on. */
+static gboolean check_callable(HdWorkspace *ws, GDBusMethodInvocation *invocation)
+{
+    if (!ws->attached) {
+        g_dbus_method_invocation_return_error(invocation, HD_ERROR, HD_ERROR_NOT_FOUND,
+                                              "workspace %s no longer exists", ws->name);
+        return FALSE;
+    }
+    if (ws->busy) {
+        g_dbus_method_invocation_return_error(
+            invocation, HD_ERROR, HD_ERROR_BUSY,
+            "workspace %s has another operation in progress; try again", ws->name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean is_active(HdState s)
+{
+    return s != HD_STATE_SHUTOFF && s != HD_STATE_CRASHED && s != HD_STATE_UNKNOWN;
+}
+
+static gboolean handle_start(HdDbusWorkspace *iface, GDBusMethodInvocation *invocation,
+                             HdWorkspace *ws)
+{
+    if (!check_callable(ws, invocation))
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
+    if (is_active(ws->state)) {
+        g_dbus_method_invocation_return_error(invocation, HD_ERROR, HD_ERROR_INVALID_STATE,
+                                              "workspace %s is already %s", ws->name,
+                                              hd_state_to_string(ws->state));
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+    start_op(ws, invocation, OP_START, FALSE);
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean handle_stop(HdDbusWorkspace *iface, GDBusMethodInvocation *invocation,
+                            gboolean force, HdWorkspace *ws)
+{
+    if (!check_callable(ws, invocation))
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
+    if (!is_active(ws->state)) {
+        g_dbus_method_invocation_return_error(invocation, HD_ERROR, HD_ERROR_INVALID_STATE,
+                                              "workspace %s is not running (state %s)",
+                                              ws->name, hd_state_to_string(ws->state));
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+    start_op(ws, invocation, OP_STOP, force);
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean handle_delete(HdDbusWorkspace *iface, GDBusMethodInvocation *invocation,
+                              HdWorkspace *ws)
+{
+    if (!check_callable(ws, invocation))
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
+    if (is_active(ws->state)) {
+        g_dbus_method_invocation_return_error(invocation, HD_ERROR, HD_ERROR_INVALID_STATE,
+                                              "workspace %s is %s; stop it before deleting it",
+                                              ws->name, hd_state_to_string(ws->state));
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+    start_op(ws, invocation, OP_DELETE, FALSE);
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void publish_spec(HdWorkspace *ws)
+{
+    hd_dbus_workspace_set_spec(ws->iface, hd_spec_to_variant(ws->md->spec));
+    hd_dbus_workspace_set_uuid(ws->iface, ws->uuid != NULL ? ws->uuid : "");
+    hd_dbus_workspace_set_created_usec(ws->iface, (guint64)MAX(ws->md->created_usec, 0));
+}
+
+HdWorkspace *hd_workspace_new(HdDaemon *d, HdMetadata *md, const char *uuid, HdState state)
+{
+    HdWorkspace *ws = g_new0(HdWorkspace, 1);
+
+    ws->refcount = 1;
+    ws->d = d;
+    ws->md = md;
+    ws->name = g_strdup(md->spec->name);
+    ws->path = hd_name_to_object_path(ws->name);
+    ws->uuid = g_strdup(uuid);
+    ws->state = state;
+    ws->object = hd_dbus_object_skeleton_new(ws->path);
+    ws->iface = hd_dbus_workspace_skeleton_new();
+    hd_dbus_workspace_set_name(ws->iface, ws->name);
+    hd_dbus_workspace_set_state(ws->iface, hd_state_to_string(state));
+    publish_spec(ws);
+    g_signal_connect(ws->iface, "handle-start", G_CALLBACK(handle_start), ws);
+    g_signal_connect(ws->iface, "handle-stop", G_CALLBACK(handle_stop), ws);
+    g_signal_connect(ws->iface, "handle-delete", G_CALLBACK(handle_delete), ws);
+    hd_dbus_object_skeleton_set_workspace(ws->object, ws->iface);
+    g_dbus_object_manager_server_export(d->object_manager, G_DBUS_OBJECT_SKELETON(ws->object));
+    ws->attached = TRUE;
+    return ws;
+}
+
+HdWorkspace *hd_workspace_ref(HdWorkspace *ws)
+{
+    ws->refcount++; /* main thread only */
+    return ws;
+}
+
+void hd_workspace_unref(HdWorkspace *ws)
+{
+    if (ws == NULL || --ws->refcount > 0)
+        return;
+    g_assert(!ws->attached);
+    g_signal_handlers_disconnect_by_data(ws->iface, ws);
+    g_object_unref(ws->iface);
+    g_object_unref(ws->object);
+    hd_metadata_free(ws->md);
+    g_free(ws->uuid);
+    g_free(ws->path);
+    g_free(ws->name);
+    g_free(ws);
+}
+
+void hd_workspace_detach(HdWorkspace *ws)
+{
+    if (!ws->attached)
+        return;
+    ws->attached = FALSE;
+    cancel_stop_timer(ws);
+    g_dbus_object_manager_server_unexport(ws->d->object_manager, ws->path);
+}
+
+void hd_workspace_update(HdWorkspace *ws, HdMetadata *md, const char *uuid)
+{
+    hd_metadata_free(ws->md);
+    ws->md = md;
+    if (uuid != NULL && g_strcmp0(uuid, ws->uuid) != 0) {
+        g_free(ws->uuid);
+        ws->uuid = g_strdup(uuid);
+    }
+    publish_spec(ws);
+}
+
+void hd_workspace_set_state(HdWorkspace *ws, HdState state)
+{
+    if (state == ws->state)
+        return;
+    g_debug("Workspace %s: %s -> %s", ws->name, hd_state_to_string(ws->state),
+            hd_state_to_string(state));
+    ws->state = state;
+    if (state == HD_STATE_SHUTOFF || state == HD_STATE_CRASHED)
+        cancel_stop_timer(ws);
+    /* The generated setter emits PropertiesChanged only when the value differs. */
+    hd_dbus_workspace_set_state(ws->iface, hd_state_to_string(state));
+}
+
+HdState hd_workspace_get_state(HdWorkspace *ws)
+{
+    return ws->state;
+}
+
+const char *hd_workspace_get_name(HdWorkspace *ws)
+{
+    return ws->name;
+}
+
+const char *hd_workspace_get_path(HdWorkspace *ws)
+{
+    return ws->path;
+}
