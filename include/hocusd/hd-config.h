@@ -10,14 +10,14 @@ G_BEGIN_DECLS
 /* Kernel module parameters of DAMON_RECLAIM, passed on the guest cmdline. */
 typedef struct {
     gboolean enabled;
-    guint min_age_ms;     /* damon_reclaim.min_age (the kernel takes microseconds) */
-    guint quota_ms;       /* damon_reclaim.quota_ms */
-    guint64 quota_size;   /* damon_reclaim.quota_sz, bytes per quota_reset_interval_ms */
+    guint min_age_ms;   /* damon_reclaim.min_age (the kernel takes microseconds) */
+    guint quota_ms;     /* damon_reclaim.quota_ms */
+    guint64 quota_size; /* damon_reclaim.quota_sz, bytes per quota_reset_interval_ms */
     guint quota_reset_interval_ms;
-    guint wmarks_high;    /* free memory per thousand above which DAMON_RECLAIM idles */
-    guint wmarks_mid;     /* ... at or below which it works */
-    guint wmarks_low;     /* ... below which it idles again (the kernel's OOM path acts) */
-    gboolean skip_anon;   /* the guests have no swap: reclaim file pages only */
+    guint wmarks_high;  /* free memory per thousand above which DAMON_RECLAIM idles */
+    guint wmarks_mid;   /* ... at or below which it works */
+    guint wmarks_low;   /* ... below which it idles again (the kernel's OOM path acts) */
+    gboolean skip_anon; /* the guests have no swap: reclaim file pages only */
 } HdDamonConfig;
 
 typedef struct {
@@ -40,7 +40,7 @@ typedef struct {
 
 typedef struct {
     char *libvirt_uri;
-    char *bus;          /* "system", "session" or a D-Bus address */
+    char *bus; /* "system", "session" or a D-Bus address */
     char *state_dir;
     char *image_dir;    /* target directory of the storage pool */
     char *storage_pool; /* libvirt storage pool that holds workspace disks */

@@ -50,8 +50,8 @@ char *hd_libvirt_create_volume(virConnectPtr conn, const char *pool_name, const 
                                const char *vol_xml, GError **error);
 
 /* Delete a volume; a volume that is already gone is not an error. */
-gboolean hd_libvirt_delete_volume(virConnectPtr conn, const char *pool_name,
-                                  const char *vol_name, GError **error);
+gboolean hd_libvirt_delete_volume(virConnectPtr conn, const char *pool_name, const char *vol_name,
+                                  GError **error);
 
 gboolean hd_libvirt_define(virConnectPtr conn, const char *xml, GError **error);
 gboolean hd_libvirt_start(virConnectPtr conn, const char *name, GError **error);

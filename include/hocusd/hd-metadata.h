@@ -12,10 +12,10 @@ G_BEGIN_DECLS
  * the only store: after a restart hocusd rebuilds every workspace from this.
  */
 typedef struct {
-    HdSpec *spec;         /* resolved spec */
-    char *storage_pool;   /* where the disk volume lives */
-    char *volume;         /* volume name inside the pool */
-    gint64 created_usec;  /* wall clock, microseconds since the epoch */
+    HdSpec *spec;        /* resolved spec */
+    char *storage_pool;  /* where the disk volume lives */
+    char *volume;        /* volume name inside the pool */
+    gint64 created_usec; /* wall clock, microseconds since the epoch */
 } HdMetadata;
 
 #define HD_METADATA_VERSION "1"

@@ -11,12 +11,12 @@ G_BEGIN_DECLS
 /* Bounds of a workspace spec (inclusive). */
 #define HD_SPEC_VCPUS_MIN          1
 #define HD_SPEC_VCPUS_MAX          128
-#define HD_SPEC_MEMORY_MIN_BYTES   (128 * HD_MiB)  /* lowest memory_max */
-#define HD_SPEC_MEMORY_FLOOR_BYTES (64 * HD_MiB)   /* lowest memory_min */
+#define HD_SPEC_MEMORY_MIN_BYTES   (128 * HD_MiB) /* lowest memory_max */
+#define HD_SPEC_MEMORY_FLOOR_BYTES (64 * HD_MiB)  /* lowest memory_min */
 #define HD_SPEC_MEMORY_MAX_BYTES   (1 * HD_TiB)
 #define HD_SPEC_DISK_MIN_BYTES     (64 * HD_MiB)
 #define HD_SPEC_DISK_MAX_BYTES     (16 * HD_TiB)
-#define HD_SPEC_SIZE_ALIGN         HD_MiB          /* sizes are whole MiB */
+#define HD_SPEC_SIZE_ALIGN         HD_MiB /* sizes are whole MiB */
 
 /* Bits of HdSpec.present: which keys the caller gave. */
 typedef enum {
@@ -39,7 +39,7 @@ typedef struct {
     guint64 memory_max;
     guint64 memory_min;
     guint64 disk_size;
-    char *base_image;    /* optional: disk is a qcow2 overlay on top of it */
+    char *base_image; /* optional: disk is a qcow2 overlay on top of it */
     char *kernel;
     char *initrd;
     char *cmdline_extra; /* appended before the recipe */

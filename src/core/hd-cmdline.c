@@ -87,18 +87,16 @@ char *hd_cmdline_build(const char *base, const char *extra, const HdDamonConfig 
     append_words(out, extra);
     append_words(out, HD_CMDLINE_RECIPE);
     if (damon != NULL && damon->enabled) {
-        g_string_append_printf(out,
-                               " damon_reclaim.min_age=%" G_GUINT64_FORMAT
-                               " damon_reclaim.quota_ms=%u"
-                               " damon_reclaim.quota_sz=%" G_GUINT64_FORMAT
-                               " damon_reclaim.quota_reset_interval_ms=%u"
-                               " damon_reclaim.wmarks_high=%u damon_reclaim.wmarks_mid=%u"
-                               " damon_reclaim.wmarks_low=%u damon_reclaim.skip_anon=%s"
-                               " damon_reclaim.enabled=Y",
-                               (guint64)damon->min_age_ms * 1000, damon->quota_ms,
-                               damon->quota_size, damon->quota_reset_interval_ms,
-                               damon->wmarks_high, damon->wmarks_mid, damon->wmarks_low,
-                               damon->skip_anon ? "Y" : "N");
+        g_string_append_printf(
+            out,
+            " damon_reclaim.min_age=%" G_GUINT64_FORMAT " damon_reclaim.quota_ms=%u"
+            " damon_reclaim.quota_sz=%" G_GUINT64_FORMAT " damon_reclaim.quota_reset_interval_ms=%u"
+            " damon_reclaim.wmarks_high=%u damon_reclaim.wmarks_mid=%u"
+            " damon_reclaim.wmarks_low=%u damon_reclaim.skip_anon=%s"
+            " damon_reclaim.enabled=Y",
+            (guint64)damon->min_age_ms * 1000, damon->quota_ms, damon->quota_size,
+            damon->quota_reset_interval_ms, damon->wmarks_high, damon->wmarks_mid,
+            damon->wmarks_low, damon->skip_anon ? "Y" : "N");
     }
     return g_string_free(out, FALSE);
 }

@@ -106,29 +106,27 @@ static const HdField damon_fields[] = {
     { NULL }
 };
 
-static const HdField defaults_fields[] = {
-    { .key = "vcpus",
-      .type = HD_FIELD_UINT,
-      .offset = offsetof(HdSpecDefaults, vcpus),
-      .min = HD_SPEC_VCPUS_MIN,
-      .max = HD_SPEC_VCPUS_MAX },
-    { .key = "memory_max",
-      .type = HD_FIELD_SIZE,
-      .offset = offsetof(HdSpecDefaults, memory_max),
-      .min = HD_SPEC_MEMORY_MIN_BYTES,
-      .max = HD_SPEC_MEMORY_MAX_BYTES },
-    { .key = "memory_min",
-      .type = HD_FIELD_SIZE,
-      .offset = offsetof(HdSpecDefaults, memory_min),
-      .min = HD_SPEC_MEMORY_FLOOR_BYTES,
-      .max = HD_SPEC_MEMORY_MAX_BYTES },
-    { .key = "disk_size",
-      .type = HD_FIELD_SIZE,
-      .offset = offsetof(HdSpecDefaults, disk_size),
-      .min = HD_SPEC_DISK_MIN_BYTES,
-      .max = HD_SPEC_DISK_MAX_BYTES },
-    { NULL }
-};
+static const HdField defaults_fields[] = { { .key = "vcpus",
+                                             .type = HD_FIELD_UINT,
+                                             .offset = offsetof(HdSpecDefaults, vcpus),
+                                             .min = HD_SPEC_VCPUS_MIN,
+                                             .max = HD_SPEC_VCPUS_MAX },
+                                           { .key = "memory_max",
+                                             .type = HD_FIELD_SIZE,
+                                             .offset = offsetof(HdSpecDefaults, memory_max),
+                                             .min = HD_SPEC_MEMORY_MIN_BYTES,
+                                             .max = HD_SPEC_MEMORY_MAX_BYTES },
+                                           { .key = "memory_min",
+                                             .type = HD_FIELD_SIZE,
+                                             .offset = offsetof(HdSpecDefaults, memory_min),
+                                             .min = HD_SPEC_MEMORY_FLOOR_BYTES,
+                                             .max = HD_SPEC_MEMORY_MAX_BYTES },
+                                           { .key = "disk_size",
+                                             .type = HD_FIELD_SIZE,
+                                             .offset = offsetof(HdSpecDefaults, disk_size),
+                                             .min = HD_SPEC_DISK_MIN_BYTES,
+                                             .max = HD_SPEC_DISK_MAX_BYTES },
+                                           { NULL } };
 
 static const HdField pressure_fields[] = {
     { .key = "some_avg10_warning",
@@ -325,8 +323,7 @@ char *hd_config_to_json(const HdConfig *c)
                            json_object_new_int64(c->damon_reclaim.wmarks_high));
     json_object_object_add(damon, "wmarks_mid", json_object_new_int64(c->damon_reclaim.wmarks_mid));
     json_object_object_add(damon, "wmarks_low", json_object_new_int64(c->damon_reclaim.wmarks_low));
-    json_object_object_add(damon, "skip_anon",
-                           json_object_new_boolean(c->damon_reclaim.skip_anon));
+    json_object_object_add(damon, "skip_anon", json_object_new_boolean(c->damon_reclaim.skip_anon));
     json_object_object_add(root, "damon_reclaim", damon);
 
     json_object_object_add(defaults, "vcpus", json_object_new_int64(c->defaults.vcpus));

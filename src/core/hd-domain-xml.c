@@ -49,8 +49,7 @@ static void add_console(GVirConfigDomain *domain)
     gvir_config_domain_add_device(domain, GVIR_CONFIG_DOMAIN_DEVICE(serial));
     gvir_config_domain_chardev_set_source(GVIR_CONFIG_DOMAIN_CHARDEV(console),
                                           GVIR_CONFIG_DOMAIN_CHARDEV_SOURCE(cpty));
-    gvir_config_domain_console_set_target_type(console,
-                                               GVIR_CONFIG_DOMAIN_CONSOLE_TARGET_SERIAL);
+    gvir_config_domain_console_set_target_type(console, GVIR_CONFIG_DOMAIN_CONSOLE_TARGET_SERIAL);
     gvir_config_domain_add_device(domain, GVIR_CONFIG_DOMAIN_DEVICE(console));
 }
 
@@ -192,7 +191,8 @@ char *hd_volume_xml_build(const char *name, guint64 capacity, const char *backin
     gvir_config_storage_vol_target_set_format(target, "qcow2");
     gvir_config_storage_vol_set_target(vol, target);
     if (backing_path != NULL) {
-        g_autoptr(GVirConfigStorageVolBackingStore) bs = gvir_config_storage_vol_backing_store_new();
+        g_autoptr(GVirConfigStorageVolBackingStore) bs =
+            gvir_config_storage_vol_backing_store_new();
         gvir_config_storage_vol_backing_store_set_path(bs, backing_path);
         gvir_config_storage_vol_backing_store_set_format(bs, backing_format);
         gvir_config_storage_vol_set_backing_store(vol, bs);

@@ -175,8 +175,8 @@ static gboolean store_unsigned(const HdField *f, guint64 value, gpointer target,
     return TRUE;
 }
 
-static gboolean store_size_string(const HdField *f, const char *text, gpointer target,
-                                  HdError code, const char *key, GError **error)
+static gboolean store_size_string(const HdField *f, const char *text, gpointer target, HdError code,
+                                  const char *key, GError **error)
 {
     g_autoptr(GError) parse_error = NULL;
     guint64 v;
@@ -221,8 +221,7 @@ static const char *field_type_name(HdFieldType t)
 }
 
 static gboolean fields_from_json(const HdField *table, json_object *obj, gpointer target,
-                                 guint64 *present, HdError code, const char *prefix,
-                                 GError **error)
+                                 guint64 *present, HdError code, const char *prefix, GError **error)
 {
     json_object_object_foreach(obj, jkey, jval)
     {
@@ -364,8 +363,8 @@ static gboolean fields_from_variant(const HdField *table, GVariant *dict, gpoint
                 ok = store_unsigned(f, u, target, code, key, error);
             } else if (f->type == HD_FIELD_SIZE &&
                        g_variant_is_of_type(val, G_VARIANT_TYPE_STRING)) {
-                ok = store_size_string(f, g_variant_get_string(val, NULL), target, code, key,
-                                       error);
+                ok =
+                    store_size_string(f, g_variant_get_string(val, NULL), target, code, key, error);
             } else {
                 type_ok = FALSE;
             }

@@ -148,8 +148,7 @@ static HdMetadata *metadata_from_root(xmlNodePtr root, GError **error)
         return NULL;
     }
     if (md->spec->memory_min > md->spec->memory_max) {
-        g_set_error(error, HD_ERROR, HD_ERROR_INVALID_SPEC,
-                    "key 'memory_min': above memory_max");
+        g_set_error(error, HD_ERROR, HD_ERROR_INVALID_SPEC, "key 'memory_min': above memory_max");
         return NULL;
     }
     return g_steal_pointer(&md);

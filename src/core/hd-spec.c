@@ -106,9 +106,11 @@ static gboolean check_aligned(const char *key, guint64 value, GError **error)
 /* Checks of single keys that the table cannot express. */
 static gboolean spec_check_fields(const HdSpec *spec, GError **error)
 {
-    if ((spec->present & HD_SPEC_MEMORY_MAX) && !check_aligned("memory_max", spec->memory_max, error))
+    if ((spec->present & HD_SPEC_MEMORY_MAX) &&
+        !check_aligned("memory_max", spec->memory_max, error))
         return FALSE;
-    if ((spec->present & HD_SPEC_MEMORY_MIN) && !check_aligned("memory_min", spec->memory_min, error))
+    if ((spec->present & HD_SPEC_MEMORY_MIN) &&
+        !check_aligned("memory_min", spec->memory_min, error))
         return FALSE;
     if ((spec->present & HD_SPEC_DISK_SIZE) && !check_aligned("disk_size", spec->disk_size, error))
         return FALSE;

@@ -8,8 +8,8 @@
 #include "hocusd/hd-hypervisor.h"
 #include "hocusd/hd-libvirt-ops.h"
 
-#define BACKOFF_FIRST_MS 500
-#define BACKOFF_MAX_MS   30000
+#define BACKOFF_FIRST_MS     500
+#define BACKOFF_MAX_MS       30000
 #define KEEPALIVE_INTERVAL_S 5
 #define KEEPALIVE_COUNT      3
 
@@ -20,10 +20,10 @@ struct _HdHypervisor {
     gpointer user_data;
     GMainContext *context;
 
-    GMutex lock;         /* guards conn: worker threads take references */
+    GMutex lock; /* guards conn: worker threads take references */
     virConnectPtr conn;
-    int lifecycle_id;    /* event callback id on conn, -1 when none */
-    guint generation;    /* bumped per connection, so stale close reports are ignored */
+    int lifecycle_id; /* event callback id on conn, -1 when none */
+    guint generation; /* bumped per connection, so stale close reports are ignored */
 
     gboolean started;
     gboolean stopped;
@@ -176,9 +176,9 @@ static void open_thread(GTask *task, gpointer source, gpointer task_data, GCance
         g_debug("keepalive not available on %s: %s", hv->uri, virGetLastErrorMessage());
     if (virConnectRegisterCloseCallback(r->conn, on_close, hv, NULL) < 0)
         g_debug("close callback not available on %s: %s", hv->uri, virGetLastErrorMessage());
-    r->lifecycle_id = virConnectDomainEventRegisterAny(
-        r->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), hv,
-        NULL);
+    r->lifecycle_id =
+        virConnectDomainEventRegisterAny(r->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                                         VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), hv, NULL);
     if (r->lifecycle_id < 0) {
         hd_libvirt_set_error(&error, "cannot register for domain events on %s", hv->uri);
         open_result_free(r);

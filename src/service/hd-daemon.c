@@ -5,6 +5,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "hd-daemon-private.h"
+#include "hocusd/hd-error.h"
 #include "hocusd/hd-host.h"
 #include "hocusd/hd-names.h"
 
@@ -43,8 +44,7 @@ void hd_daemon_update_status(HdDaemon *d)
     if (hd_hypervisor_is_connected(d->hv))
         sd_notifyf(0, "STATUS=Managing %u workspace(s), %u running", total, running);
     else
-        sd_notifyf(0,
-                   "STATUS=libvirt at %s unreachable; reconnecting (%u workspace(s) last known)",
+        sd_notifyf(0, "STATUS=libvirt at %s unreachable; reconnecting (%u workspace(s) last known)",
                    d->config->libvirt_uri, total);
 }
 
@@ -204,6 +204,7 @@ int hd_daemon_run(HdDaemon *d)
     g_autoptr(GError) error = NULL;
     guint sig_term, sig_int, sig_hup;
 
+    (void)hd_error_quark(); /* D-Bus error names for HdError */
     hd_hypervisor_global_init();
     d->kvm = hd_host_has_kvm("/");
     hd_manager_init(d);
@@ -220,9 +221,9 @@ int hd_daemon_run(HdDaemon *d)
         g_critical("Cannot export D-Bus objects: %s", error->message);
         return 1;
     }
-    d->own_id = g_bus_own_name_on_connection(d->bus, HD_DBUS_NAME,
-                                             G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE,
-                                             on_name_acquired, on_name_lost, d, NULL);
+    d->own_id =
+        g_bus_own_name_on_connection(d->bus, HD_DBUS_NAME, G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE,
+                                     on_name_acquired, on_name_lost, d, NULL);
 
     sd_notifyf(0, "STATUS=Connecting to libvirt at %s", d->config->libvirt_uri);
     d->hv = hd_hypervisor_new(d->config->libvirt_uri, &hv_callbacks, d);

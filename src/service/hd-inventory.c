@@ -15,8 +15,8 @@
 
 void hd_inventory_init(HdDaemon *d)
 {
-    d->workspaces = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                          (GDestroyNotify)hd_workspace_unref);
+    d->workspaces =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)hd_workspace_unref);
     d->creating = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 }
 

@@ -14,7 +14,7 @@
 typedef struct {
     HdDaemon *d;
     GDBusMethodInvocation *invocation;
-    HdMetadata *md;  /* resolved spec, pool and volume */
+    HdMetadata *md; /* resolved spec, pool and volume */
     gboolean kvm;
     char *image_dir;
     char *base_cmdline;
@@ -79,8 +79,7 @@ static gpointer create_thread(virConnectPtr conn, gpointer data, GError **error)
     dom_xml = hd_domain_xml_build(&p, error);
     if (dom_xml == NULL || !hd_libvirt_define(conn, dom_xml, error)) {
         g_autoptr(GError) cleanup_error = NULL;
-        if (!hd_libvirt_delete_volume(conn, job->md->storage_pool, job->md->volume,
-                                      &cleanup_error))
+        if (!hd_libvirt_delete_volume(conn, job->md->storage_pool, job->md->volume, &cleanup_error))
             g_warning("Cannot remove volume %s after a failed create: %s", job->md->volume,
                       cleanup_error->message);
         return NULL;
@@ -105,10 +104,9 @@ static void create_done(GObject *source, GAsyncResult *res, gpointer user_data)
     }
     ws = hd_inventory_apply(d, info);
     if (ws == NULL) {
-        g_dbus_method_invocation_return_error(g_steal_pointer(&job->invocation), HD_ERROR,
-                                              HD_ERROR_FAILED,
-                                              "workspace %s was defined but cannot be read back",
-                                              name);
+        g_dbus_method_invocation_return_error(
+            g_steal_pointer(&job->invocation), HD_ERROR, HD_ERROR_FAILED,
+            "workspace %s was defined but cannot be read back", name);
         return;
     }
     g_message("Workspace %s: created (%u vCPU, %" G_GUINT64_FORMAT " MiB, disk %s)", name,
@@ -169,8 +167,7 @@ static gboolean handle_list(HdDbusManager *iface, GDBusMethodInvocation *invocat
     g_autoptr(GPtrArray) paths = hd_inventory_paths(d);
 
     g_ptr_array_add(paths, NULL);
-    hd_dbus_manager_complete_list_workspaces(iface, invocation,
-                                             (const char *const *)paths->pdata);
+    hd_dbus_manager_complete_list_workspaces(iface, invocation, (const char *const *)paths->pdata);
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 

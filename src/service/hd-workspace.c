@@ -69,8 +69,8 @@ static gpointer op_thread(virConnectPtr conn, gpointer data, GError **error)
         if (!hd_libvirt_undefine(conn, op->name, error))
             return NULL;
         if (!hd_libvirt_delete_volume(conn, op->pool, op->volume, error)) {
-            g_prefix_error(error, "workspace %s was undefined, but its disk was not deleted: ",
-                           op->name);
+            g_prefix_error(error,
+                           "workspace %s was undefined, but its disk was not deleted: ", op->name);
             return NULL;
         }
         return NULL;
@@ -204,8 +204,8 @@ static gboolean handle_stop(HdDbusWorkspace *iface, GDBusMethodInvocation *invoc
         return G_DBUS_METHOD_INVOCATION_HANDLED;
     if (!is_active(ws->state)) {
         g_dbus_method_invocation_return_error(invocation, HD_ERROR, HD_ERROR_INVALID_STATE,
-                                              "workspace %s is not running (state %s)",
-                                              ws->name, hd_state_to_string(ws->state));
+                                              "workspace %s is not running (state %s)", ws->name,
+                                              hd_state_to_string(ws->state));
         return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
     start_op(ws, invocation, OP_STOP, force);

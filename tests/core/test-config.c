@@ -37,16 +37,17 @@ static void test_defaults(void **state)
 
 static void test_values(void **state)
 {
-    const char *text = "{\n"
-                       "  \"libvirt_uri\": \"test:///default\",\n"
-                       "  \"bus\": \"unix:path=/tmp/hocusd-test/bus\",\n"
-                       "  \"state_dir\": \"/srv/hocusd\",\n"
-                       "  \"sample_interval_ms\": 250,\n"
-                       "  \"guest\": { \"kernel\": \"/k\", \"cmdline\": \"console=ttyS0\" },\n"
-                       "  \"damon_reclaim\": { \"enabled\": false, \"quota_size\": \"64M\" },\n"
-                       "  \"defaults\": { \"memory_max\": \"2G\", \"memory_min\": 268435456 },\n"
-                       "  \"pressure\": { \"some_avg10_warning\": 5, \"some_avg10_critical\": 20.5 }\n"
-                       "}\n";
+    const char *text =
+        "{\n"
+        "  \"libvirt_uri\": \"test:///default\",\n"
+        "  \"bus\": \"unix:path=/tmp/hocusd-test/bus\",\n"
+        "  \"state_dir\": \"/srv/hocusd\",\n"
+        "  \"sample_interval_ms\": 250,\n"
+        "  \"guest\": { \"kernel\": \"/k\", \"cmdline\": \"console=ttyS0\" },\n"
+        "  \"damon_reclaim\": { \"enabled\": false, \"quota_size\": \"64M\" },\n"
+        "  \"defaults\": { \"memory_max\": \"2G\", \"memory_min\": 268435456 },\n"
+        "  \"pressure\": { \"some_avg10_warning\": 5, \"some_avg10_critical\": 20.5 }\n"
+        "}\n";
     g_autoptr(GError) error = NULL;
     g_autoptr(HdConfig) c = parse(text, &error);
 
@@ -88,7 +89,8 @@ static const BadCase bad_cases[] = {
     { "{\"storage_pool\": \"a b\"}", "key 'storage_pool': 'a b' may only contain" },
     { "{\"sample_interval_ms\": 10}", "key 'sample_interval_ms': 10 is out of range [100, 60000]" },
     { "{\"sample_interval_ms\": -5}", "key 'sample_interval_ms': must not be negative" },
-    { "{\"sample_interval_ms\": 1.5}", "key 'sample_interval_ms': expected a non-negative integer" },
+    { "{\"sample_interval_ms\": 1.5}",
+      "key 'sample_interval_ms': expected a non-negative integer" },
     { "{\"sample_interval_ms\": \"1000\"}", "expected a non-negative integer, got string" },
     { "{\"balloon_period_s\": 0}", "key 'balloon_period_s': 0 is out of range" },
     { "{\"guest\": []}", "key 'guest': expected an object, got array" },
@@ -101,8 +103,10 @@ static const BadCase bad_cases[] = {
     { "{\"damon_reclaim\": {\"wmarks_high\": 1001}}", "key 'damon_reclaim.wmarks_high': 1001" },
     { "{\"damon_reclaim\": {\"wmarks_low\": 900, \"wmarks_mid\": 500}}",
       "watermarks must satisfy high >= mid >= low" },
-    { "{\"defaults\": {\"memory_max\": \"4X\"}}", "key 'defaults.memory_max': '4X' has an unknown" },
-    { "{\"defaults\": {\"memory_max\": \"1M\"}}", "key 'defaults.memory_max': 1 MiB is out of range" },
+    { "{\"defaults\": {\"memory_max\": \"4X\"}}",
+      "key 'defaults.memory_max': '4X' has an unknown" },
+    { "{\"defaults\": {\"memory_max\": \"1M\"}}",
+      "key 'defaults.memory_max': 1 MiB is out of range" },
     { "{\"defaults\": {\"memory_max\": \"1G\", \"memory_min\": \"2G\"}}",
       "key 'defaults.memory_min': 2 GiB is above defaults.memory_max" },
     { "{\"defaults\": {\"vcpus\": 0}}", "key 'defaults.vcpus': 0 is out of range [1, 128]" },
@@ -124,11 +128,9 @@ static void test_bad_input(void **state)
         assert_int_equal(error->domain, HD_ERROR);
         assert_int_equal(error->code, HD_ERROR_INVALID_CONFIG);
         if (!g_str_has_prefix(error->message, SRC ": "))
-            fail_msg("case %zu: message '%s' does not start with the file name", i,
-                     error->message);
+            fail_msg("case %zu: message '%s' does not start with the file name", i, error->message);
         if (strstr(error->message, bad_cases[i].message) == NULL)
-            fail_msg("case %zu: message '%s' lacks '%s'", i, error->message,
-                     bad_cases[i].message);
+            fail_msg("case %zu: message '%s' lacks '%s'", i, error->message, bad_cases[i].message);
     }
 }
 
@@ -159,8 +161,8 @@ static void test_dump_round_trip(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),     cmocka_unit_test(test_values),
-        cmocka_unit_test(test_bad_input),    cmocka_unit_test(test_nul_byte),
+        cmocka_unit_test(test_defaults),        cmocka_unit_test(test_values),
+        cmocka_unit_test(test_bad_input),       cmocka_unit_test(test_nul_byte),
         cmocka_unit_test(test_dump_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -87,8 +87,8 @@ static char *build(const HdSpec *spec, gboolean kvm, const char *disk, const cha
                       .volume = NULL,
                       .created_usec = 1763870400000000 };
     g_autofree char *vol = g_strconcat(spec->name, ".qcow2", NULL);
-    g_autofree char *cmdline = hd_cmdline_build(cfg->guest.cmdline, spec->cmdline_extra,
-                                                &cfg->damon_reclaim);
+    g_autofree char *cmdline =
+        hd_cmdline_build(cfg->guest.cmdline, spec->cmdline_extra, &cfg->damon_reclaim);
     g_autofree char *mdxml = NULL;
     HdDomainXmlParams p = { .spec = spec,
                             .kvm = kvm,
@@ -178,11 +178,12 @@ static void test_metadata_round_trip(void **state)
 }
 
 #define NS "xmlns:hocus=\"" HD_XMLNS_URI "\""
-#define GOOD_BODY                                                                                \
-    "<hocus:name>w</hocus:name><hocus:vcpus>1</hocus:vcpus>"                                     \
-    "<hocus:memory_max>1073741824</hocus:memory_max><hocus:memory_min>268435456</hocus:memory_min>" \
-    "<hocus:disk_size>1073741824</hocus:disk_size><hocus:kernel>/k</hocus:kernel>"               \
-    "<hocus:initrd>/i</hocus:initrd><hocus:storage_pool>p</hocus:storage_pool>"                  \
+#define GOOD_BODY                                                                                  \
+    "<hocus:name>w</hocus:name><hocus:vcpus>1</hocus:vcpus>"                                       \
+    "<hocus:memory_max>1073741824</hocus:memory_max><hocus:memory_min>268435456</"                 \
+    "hocus:memory_min>"                                                                            \
+    "<hocus:disk_size>1073741824</hocus:disk_size><hocus:kernel>/k</hocus:kernel>"                 \
+    "<hocus:initrd>/i</hocus:initrd><hocus:storage_pool>p</hocus:storage_pool>"                    \
     "<hocus:volume>w.qcow2</hocus:volume>"
 
 /* The shape virDomainGetMetadata() really returns: no namespace, no prefix. */
@@ -304,10 +305,13 @@ static void test_channel_path(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_tcg_plain),          cmocka_unit_test(test_kvm_overlay_network),
-        cmocka_unit_test(test_metadata_round_trip), cmocka_unit_test(test_metadata_bad),
+        cmocka_unit_test(test_tcg_plain),
+        cmocka_unit_test(test_kvm_overlay_network),
+        cmocka_unit_test(test_metadata_round_trip),
+        cmocka_unit_test(test_metadata_bad),
         cmocka_unit_test(test_metadata_as_libvirt_returns_it),
-        cmocka_unit_test(test_volume_and_pool),    cmocka_unit_test(test_channel_path),
+        cmocka_unit_test(test_volume_and_pool),
+        cmocka_unit_test(test_channel_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -37,8 +37,8 @@ static void test_variant_ok(void **state)
     assert_string_equal(s->cmdline_extra, "quiet");
     assert_null(s->kernel);
     assert_int_equal(s->present, HD_SPEC_NAME | HD_SPEC_VCPUS | HD_SPEC_MEMORY_MAX |
-                                     HD_SPEC_MEMORY_MIN | HD_SPEC_DISK_SIZE |
-                                     HD_SPEC_BASE_IMAGE | HD_SPEC_CMDLINE_EXTRA);
+                                     HD_SPEC_MEMORY_MIN | HD_SPEC_DISK_SIZE | HD_SPEC_BASE_IMAGE |
+                                     HD_SPEC_CMDLINE_EXTRA);
 }
 
 typedef struct {
@@ -58,10 +58,12 @@ static const BadCase bad_variants[] = {
     { "{'vcpus': <int32 -1>}", "key 'vcpus': must not be negative" },
     { "{'vcpus': <'2'>}", "key 'vcpus': expected a non-negative integer, got D-Bus type 's'" },
     { "{'vcpus': <2.0>}", "key 'vcpus': expected a non-negative integer, got D-Bus type 'd'" },
-    { "{'memory_max': <uint64 1048576>}", "key 'memory_max': 1 MiB is out of range [128 MiB, 1 TiB]" },
+    { "{'memory_max': <uint64 1048576>}",
+      "key 'memory_max': 1 MiB is out of range [128 MiB, 1 TiB]" },
     { "{'memory_max': <'2T'>}", "key 'memory_max': 2 TiB is out of range" },
     { "{'memory_max': <'lots'>}", "key 'memory_max': 'lots' is not a size" },
-    { "{'memory_max': <uint64 1073741825>}", "key 'memory_max': 1.0 GiB (1073741825 bytes) is not a whole number of MiB" },
+    { "{'memory_max': <uint64 1073741825>}",
+      "key 'memory_max': 1.0 GiB (1073741825 bytes) is not a whole number of MiB" },
     { "{'memory_min': <uint64 1024>}", "key 'memory_min': 1 KiB is out of range [64 MiB, 1 TiB]" },
     { "{'disk_size': <'17T'>}", "key 'disk_size': 17 TiB is out of range" },
     { "{'disk_size': <true>}", "key 'disk_size': expected a size" },
@@ -69,7 +71,8 @@ static const BadCase bad_variants[] = {
     { "{'kernel': <'/boot/../etc/shadow'>}", "key 'kernel': must not contain '.' or '..'" },
     { "{'initrd': <'/a\\nb'>}", "key 'initrd': contains control character 0x0a" },
     { "{'cmdline_extra': <'page_reporting.page_reporting_order=9'>}",
-      "key 'cmdline_extra': 'page_reporting.page_reporting_order=9' is set by hocusd's memory recipe" },
+      "key 'cmdline_extra': 'page_reporting.page_reporting_order=9' is set by hocusd's memory "
+      "recipe" },
     { "{'cmdline_extra': <'init=\"/bin/sh\"'>}", "key 'cmdline_extra': quotes and backslashes" },
 };
 
@@ -194,9 +197,12 @@ static void test_to_variant_round_trip(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_variant_ok),       cmocka_unit_test(test_variant_bad),
-        cmocka_unit_test(test_variant_not_a_dict), cmocka_unit_test(test_json),
-        cmocka_unit_test(test_resolve),          cmocka_unit_test(test_resolve_errors),
+        cmocka_unit_test(test_variant_ok),
+        cmocka_unit_test(test_variant_bad),
+        cmocka_unit_test(test_variant_not_a_dict),
+        cmocka_unit_test(test_json),
+        cmocka_unit_test(test_resolve),
+        cmocka_unit_test(test_resolve_errors),
         cmocka_unit_test(test_to_variant_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hd-ctl.h"
+#include "hocusd/hd-error.h"
+#include "hocusd/hd-names.h"
+#include "hocusd/hd-spec.h"
+
+#define DEFAULT_WAIT_S 120
+
+/* Parse a command's options; positional arguments stay in argv. */
+static gboolean parse_options(HdCtl *ctl, const char *command, GOptionEntry *entries, int *argc,
+                              char ***argv, int want_args, int *rc)
+{
+    g_autoptr(GOptionContext) oc = g_option_context_new(NULL);
+    g_autoptr(GError) error = NULL;
+    GOptionEntry json_entry[] = {
+        { "json", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &ctl->json, NULL, NULL }, { NULL }
+    };
+
+    g_option_context_set_help_enabled(oc, FALSE);
+    g_option_context_add_main_entries(oc, json_entry, NULL);
+    if (entries != NULL)
+        g_option_context_add_main_entries(oc, entries, NULL);
+    if (!g_option_context_parse(oc, argc, argv, &error)) {
+        *rc = hd_ctl_usage_error(ctl, command, "%s", error->message);
+        return FALSE;
+    }
+    if (*argc - 1 != want_args) {
+        *rc = want_args == 1 && *argc < 2
+                  ? hd_ctl_usage_error(ctl, command, "a workspace name is required")
+                  : hd_ctl_usage_error(ctl, command, "unexpected argument '%s'",
+                                       (*argv)[want_args + 1]);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gint compare_by_name(gconstpointer a, gconstpointer b)
+{
+    HdDbusWorkspace *wa = *(HdDbusWorkspace *const *)a;
+    HdDbusWorkspace *wb = *(HdDbusWorkspace *const *)b;
+
+    return g_strcmp0(hd_dbus_workspace_get_name(wa), hd_dbus_workspace_get_name(wb));
+}
+
+int hd_ctl_cmd_list(HdCtl *ctl, int argc, char **argv)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GDBusObjectManager) om = NULL;
+    g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func(g_object_unref);
+    g_autofree char *owner = NULL;
+    GList *objects;
+    GDBusConnection *bus;
+    int rc;
+
+    if (!parse_options(ctl, "list", NULL, &argc, &argv, 0, &rc))
+        return rc;
+    bus = hd_ctl_bus(ctl, &error);
+    if (bus != NULL)
+        om = hd_dbus_object_manager_client_new_sync(
+            bus, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_DO_NOT_AUTO_START, HD_DBUS_NAME,
+            HD_DBUS_ROOT_PATH, NULL, &error);
+    if (om == NULL)
+        return hd_ctl_fail(ctl, error);
+    owner = g_dbus_object_manager_client_get_name_owner(G_DBUS_OBJECT_MANAGER_CLIENT(om));
+    if (owner == NULL) {
+        g_set_error(&error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER,
+                    "nobody owns %s on the bus", HD_DBUS_NAME);
+        return hd_ctl_fail(ctl, error);
+    }
+    objects = g_dbus_object_manager_get_objects(om);
+    for (GList *l = objects; l != NULL; l = l->next) {
+        HdDbusWorkspace *ws = hd_dbus_object_get_workspace(HD_DBUS_OBJECT(l->data));
+        if (ws != NULL)
+            g_ptr_array_add(list, ws);
+    }
+    g_list_free_full(objects, g_object_unref);
+    g_ptr_array_sort(list, compare_by_name);
+
+    if (ctl->json) {
+        json_object *arr = json_object_new_array();
+        for (guint i = 0; i < list->len; i++)
+            json_object_array_add(arr, hd_ctl_workspace_json(g_ptr_array_index(list, i)));
+        hd_ctl_print_json(arr);
+        json_object_put(arr);
+    } else {
+        hd_ctl_print_workspace_table(list);
+    }
+    return HD_CTL_OK;
+}
+
+static int print_workspace(HdCtl *ctl, HdDbusWorkspace *ws)
+{
+    if (ctl->json) {
+        json_object *o = hd_ctl_workspace_json(ws);
+        hd_ctl_print_json(o);
+        json_object_put(o);
+    } else {
+        hd_ctl_print_workspace_details(ws);
+    }
+    return HD_CTL_OK;
+}
+
+int hd_ctl_cmd_show(HdCtl *ctl, int argc, char **argv)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(HdDbusWorkspace) ws = NULL;
+    int rc;
+
+    if (!parse_options(ctl, "show", NULL, &argc, &argv, 1, &rc))
+        return rc;
+    ws = hd_ctl_workspace(ctl, argv[1], &error);
+    if (ws == NULL)
+        return hd_ctl_fail(ctl, error);
+    return print_workspace(ctl, ws);
+}
+
+/* State read fresh from hocusd (not the proxy's cache, which needs a main loop). */
+static char *read_state(HdCtl *ctl, HdDbusWorkspace *ws, GError **error)
+{
+    g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
+        hd_ctl_bus(ctl, NULL), HD_DBUS_NAME, g_dbus_proxy_get_object_path(G_DBUS_PROXY(ws)),
+        "org.freedesktop.DBus.Properties", "Get",
+        g_variant_new("(ss)", HD_DBUS_WORKSPACE_IFACE, "State"), G_VARIANT_TYPE("(v)"),
+        G_DBUS_CALL_FLAGS_NONE, -1, NULL, error);
+    g_autoptr(GVariant) v = NULL;
+
+    if (reply == NULL)
+        return NULL;
+    g_variant_get(reply, "(v)", &v);
+    return g_variant_dup_string(v, NULL);
+}
+
+static gboolean wait_for_state(HdCtl *ctl, HdDbusWorkspace *ws, const char *want, guint timeout_s,
+                               GError **error)
+{
+    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC;
+
+    for (;;) {
+        g_autofree char *state = read_state(ctl, ws, error);
+
+        if (state == NULL)
+            return FALSE;
+        if (strcmp(state, want) == 0)
+            return TRUE;
+        if (g_get_monotonic_time() >= deadline) {
+            g_set_error(error, HD_ERROR, HD_ERROR_FAILED,
+                        "workspace %s is still %s after %u s (hocusd powers it off after its "
+                        "stop_timeout_s)",
+                        hd_dbus_workspace_get_name(ws), state, timeout_s);
+            return FALSE;
+        }
+        g_usleep(200 * 1000);
+    }
+}
+
+static void add_size_or_string(json_object *spec, const char *key, const char *value)
+{
+    if (value != NULL)
+        json_object_object_add(spec, key, json_object_new_string(value));
+}
+
+/* Merge --spec FILE and the options into a JSON object, then validate it
+ * locally with the daemon's own rules so mistakes show before any call. */
+static HdSpec *build_spec(HdCtl *ctl, const char *name, const char *spec_file, int vcpus,
+                          const char *memory, const char *memory_min, const char *disk,
+                          const char *base, const char *kernel, const char *initrd,
+                          const char *cmdline, GError **error)
+{
+    g_autofree char *text = NULL;
+    gsize len = 0;
+    json_object *obj;
+    HdSpec *spec;
+    const char *json_text;
+
+    if (spec_file != NULL) {
+        if (strcmp(spec_file, "-") == 0) {
+            g_autoptr(GIOChannel) in = g_io_channel_unix_new(STDIN_FILENO);
+            if (g_io_channel_read_to_end(in, &text, &len, error) != G_IO_STATUS_NORMAL)
+                return NULL;
+        } else if (!g_file_get_contents(spec_file, &text, &len, error)) {
+            return NULL;
+        }
+        obj = json_tokener_parse(text);
+        if (obj == NULL || !json_object_is_type(obj, json_type_object)) {
+            /* Let the real parser produce the precise message. */
+            json_object_put(obj);
+            spec = hd_spec_from_json(text, len, error);
+            if (spec == NULL)
+                g_prefix_error(error, "%s: ", spec_file);
+            return spec;
+        }
+    } else {
+        obj = json_object_new_object();
+    }
+    if (name != NULL)
+        json_object_object_add(obj, "name", json_object_new_string(name));
+    if (vcpus >= 0)
+        json_object_object_add(obj, "vcpus", json_object_new_int(vcpus));
+    add_size_or_string(obj, "memory_max", memory);
+    add_size_or_string(obj, "memory_min", memory_min);
+    add_size_or_string(obj, "disk_size", disk);
+    add_size_or_string(obj, "base_image", base);
+    add_size_or_string(obj, "kernel", kernel);
+    add_size_or_string(obj, "initrd", initrd);
+    add_size_or_string(obj, "cmdline_extra", cmdline);
+    json_text = json_object_to_json_string(obj);
+    spec = hd_spec_from_json(json_text, strlen(json_text), error);
+    json_object_put(obj);
+    if (spec == NULL && spec_file != NULL)
+        g_prefix_error(error, "%s: ", spec_file);
+    return spec;
+}
+
+int hd_ctl_cmd_create(HdCtl *ctl, int argc, char **argv)
+{
+    g_autofree char *memory = NULL, *memory_min = NULL, *disk = NULL, *base = NULL;
+    g_autofree char *kernel = NULL, *initrd = NULL, *cmdline = NULL, *spec_file = NULL;
+    g_autofree char *path = NULL;
+    gboolean start = FALSE;
+    int vcpus = -1, rc;
+    GOptionEntry entries[] = { { "vcpus", 0, 0, G_OPTION_ARG_INT, &vcpus, NULL, NULL },
+                               { "memory", 0, 0, G_OPTION_ARG_STRING, &memory, NULL, NULL },
+                               { "memory-min", 0, 0, G_OPTION_ARG_STRING, &memory_min, NULL, NULL },
+                               { "disk", 0, 0, G_OPTION_ARG_STRING, &disk, NULL, NULL },
+                               { "base-image", 0, 0, G_OPTION_ARG_FILENAME, &base, NULL, NULL },
+                               { "kernel", 0, 0, G_OPTION_ARG_FILENAME, &kernel, NULL, NULL },
+                               { "initrd", 0, 0, G_OPTION_ARG_FILENAME, &initrd, NULL, NULL },
+                               { "cmdline", 0, 0, G_OPTION_ARG_STRING, &cmdline, NULL, NULL },
+                               { "spec", 0, 0, G_OPTION_ARG_FILENAME, &spec_file, NULL, NULL },
+                               { "start", 0, 0, G_OPTION_ARG_NONE, &start, NULL, NULL },
+                               { NULL } };
+    g_autoptr(GError) error = NULL;
+    g_autoptr(HdSpec) spec = NULL;
+    g_autoptr(HdDbusManager) manager = NULL;
+    g_autoptr(HdDbusWorkspace) ws = NULL;
+    const char *name;
+
+    if (!parse_options(ctl, "create", entries, &argc, &argv, argc >= 2 ? 1 : 0, &rc))
+        return rc;
+    name = argc >= 2 ? argv[1] : NULL;
+    if (name == NULL && spec_file == NULL)
+        return hd_ctl_usage_error(ctl, "create", "a workspace name (or --spec FILE) is required");
+    if (vcpus < -1 || vcpus == 0)
+        return hd_ctl_usage_error(ctl, "create", "--vcpus must be a positive number");
+    spec = build_spec(ctl, name, spec_file, vcpus, memory, memory_min, disk, base, kernel, initrd,
+                      cmdline, &error);
+    if (spec == NULL) {
+        if (error->domain != HD_ERROR)
+            return hd_ctl_usage_error(ctl, "create", "%s", error->message);
+        return hd_ctl_fail(ctl, error);
+    }
+    if (!(spec->present & HD_SPEC_NAME))
+        return hd_ctl_usage_error(ctl, "create", "the spec has no name");
+
+    manager = hd_ctl_manager(ctl, &error);
+    if (manager == NULL ||
+        !hd_dbus_manager_call_create_workspace_sync(
+            manager, hd_spec_to_variant(spec), G_DBUS_CALL_FLAGS_NONE, -1, &path, NULL, &error))
+        return hd_ctl_fail(ctl, error);
+    ws = hd_dbus_workspace_proxy_new_sync(hd_ctl_bus(ctl, NULL),
+                                          G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START, HD_DBUS_NAME, path,
+                                          NULL, &error);
+    if (ws == NULL)
+        return hd_ctl_fail(ctl, error);
+    if (!ctl->json)
+        printf("Created workspace %s (%s)\n", spec->name, path);
+    if (start) {
+        if (!hd_dbus_workspace_call_start_sync(ws, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error))
+            return hd_ctl_fail(ctl, error);
+        if (!ctl->json)
+            printf("Started workspace %s\n", spec->name);
+        g_clear_object(&ws);
+        ws = hd_dbus_workspace_proxy_new_sync(hd_ctl_bus(ctl, NULL),
+                                              G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START, HD_DBUS_NAME,
+                                              path, NULL, &error);
+        if (ws == NULL)
+            return hd_ctl_fail(ctl, error);
+    }
+    return ctl->json ? print_workspace(ctl, ws) : HD_CTL_OK;
+}
+
+static int report_state(HdCtl *ctl, HdDbusWorkspace *ws, const char *verb)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *state = read_state(ctl, ws, &error);
+
+    if (state == NULL)
+        return hd_ctl_fail(ctl, error);
+    if (ctl->json) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "name", json_object_new_string(hd_dbus_workspace_get_name(ws)));
+        json_object_object_add(o, "state", json_object_new_string(state));
+        hd_ctl_print_json(o);
+        json_object_put(o);
+    } else {
+        printf("%s workspace %s (%s)\n", verb, hd_dbus_workspace_get_name(ws), state);
+    }
+    return HD_CTL_OK;
+}
+
+int hd_ctl_cmd_start(HdCtl *ctl, int argc, char **argv)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(HdDbusWorkspace) ws = NULL;
+    int rc;
+
+    if (!parse_options(ctl, "start", NULL, &argc, &argv, 1, &rc))
+        return rc;
+    ws = hd_ctl_workspace(ctl, argv[1], &error);
+    if (ws == NULL ||
+        !hd_dbus_workspace_call_start_sync(ws, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error))
+        return hd_ctl_fail(ctl, error);
+    return report_state(ctl, ws, "Started");
+}
+
+int hd_ctl_cmd_stop(HdCtl *ctl, int argc, char **argv)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(HdDbusWorkspace) ws = NULL;
+    gboolean force = FALSE, no_wait = FALSE;
+    int timeout_s = DEFAULT_WAIT_S, rc;
+    GOptionEntry entries[] = { { "force", 0, 0, G_OPTION_ARG_NONE, &force, NULL, NULL },
+                               { "no-wait", 0, 0, G_OPTION_ARG_NONE, &no_wait, NULL, NULL },
+                               { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout_s, NULL, NULL },
+                               { NULL } };
+
+    if (!parse_options(ctl, "stop", entries, &argc, &argv, 1, &rc))
+        return rc;
+    if (timeout_s <= 0)
+        return hd_ctl_usage_error(ctl, "stop", "--timeout must be a positive number of seconds");
+    ws = hd_ctl_workspace(ctl, argv[1], &error);
+    if (ws == NULL ||
+        !hd_dbus_workspace_call_stop_sync(ws, force, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error))
+        return hd_ctl_fail(ctl, error);
+    if (!no_wait && !wait_for_state(ctl, ws, "shutoff", (guint)timeout_s, &error))
+        return hd_ctl_fail(ctl, error);
+    return report_state(ctl, ws, no_wait ? "Stopping" : "Stopped");
+}
+
+int hd_ctl_cmd_delete(HdCtl *ctl, int argc, char **argv)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(HdDbusWorkspace) ws = NULL;
+    g_autofree char *state = NULL;
+    gboolean force = FALSE;
+    int rc;
+    GOptionEntry entries[] = { { "force", 0, 0, G_OPTION_ARG_NONE, &force, NULL, NULL }, { NULL } };
+
+    if (!parse_options(ctl, "delete", entries, &argc, &argv, 1, &rc))
+        return rc;
+    ws = hd_ctl_workspace(ctl, argv[1], &error);
+    if (ws == NULL)
+        return hd_ctl_fail(ctl, error);
+    if (force) {
+        state = read_state(ctl, ws, &error);
+        if (state == NULL)
+            return hd_ctl_fail(ctl, error);
+        if (strcmp(state, "shutoff") != 0 && strcmp(state, "crashed") != 0 &&
+            (!hd_dbus_workspace_call_stop_sync(ws, TRUE, G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+                                               &error) ||
+             !wait_for_state(ctl, ws, "shutoff", DEFAULT_WAIT_S, &error)))
+            return hd_ctl_fail(ctl, error);
+    }
+    if (!hd_dbus_workspace_call_delete_sync(ws, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error))
+        return hd_ctl_fail(ctl, error);
+    if (ctl->json) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "name", json_object_new_string(argv[1]));
+        json_object_object_add(o, "deleted", json_object_new_boolean(TRUE));
+        hd_ctl_print_json(o);
+        json_object_put(o);
+    } else {
+        printf("Deleted workspace %s and its disk\n", argv[1]);
+    }
+    return HD_CTL_OK;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <gio/gio.h>
+#include <json-c/json.h>
+
+#include "hd-dbus-generated.h"
+
+G_BEGIN_DECLS
+
+/* hocusctl's exit codes (documented in hocusctl --help). */
+typedef enum {
+    HD_CTL_OK = 0,
+    HD_CTL_FAILED = 1,
+    HD_CTL_USAGE = 2,
+    HD_CTL_NOT_FOUND = 3,
+    HD_CTL_DENIED = 4,
+    HD_CTL_UNREACHABLE = 5,
+    HD_CTL_INVALID = 6,
+    HD_CTL_EXISTS = 7,
+    HD_CTL_STATE = 8,
+} HdCtlExit;
+
+typedef struct {
+    gboolean json;
+    const char *bus_address; /* NULL: the system bus (or DBUS_SYSTEM_BUS_ADDRESS) */
+    GDBusConnection *bus;
+} HdCtl;
+
+typedef int (*HdCtlCommand)(HdCtl *ctl, int argc, char **argv);
+
+/* hocusctl.c */
+GDBusConnection *hd_ctl_bus(HdCtl *ctl, GError **error);
+/* Print error (text or JSON) and map it to an exit code. */
+int hd_ctl_fail(HdCtl *ctl, const GError *error);
+int hd_ctl_usage_error(HdCtl *ctl, const char *command, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+HdDbusManager *hd_ctl_manager(HdCtl *ctl, GError **error);
+HdDbusWorkspace *hd_ctl_workspace(HdCtl *ctl, const char *name, GError **error);
+
+/* hd-ctl-output.c */
+json_object *hd_ctl_workspace_json(HdDbusWorkspace *ws);
+void hd_ctl_print_json(json_object *obj);
+void hd_ctl_print_workspace_table(GPtrArray *workspaces);
+void hd_ctl_print_workspace_details(HdDbusWorkspace *ws);
+
+/* hd-ctl-workspace.c */
+int hd_ctl_cmd_list(HdCtl *ctl, int argc, char **argv);
+int hd_ctl_cmd_show(HdCtl *ctl, int argc, char **argv);
+int hd_ctl_cmd_create(HdCtl *ctl, int argc, char **argv);
+int hd_ctl_cmd_start(HdCtl *ctl, int argc, char **argv);
+int hd_ctl_cmd_stop(HdCtl *ctl, int argc, char **argv);
+int hd_ctl_cmd_delete(HdCtl *ctl, int argc, char **argv);
+
+G_END_DECLS
