@@ -85,7 +85,7 @@ static void on_hv_connect_failed(HdHypervisor *hv, const char *message, guint at
 
     /* Log the first failure and then every tenth, not every retry. */
     if (attempt == 1 || attempt % 10 == 0)
-        g_warning("%s (attempt %u; retrying every %.1f s at most)", message, attempt,
+        g_warning("%s (attempt %u; next attempt in %.1f s)", message, attempt,
                   next_retry_ms / 1000.0);
     if (!d->discovered)
         sd_notifyf(0, "STATUS=Waiting for libvirt at %s (attempt %u)", d->config->libvirt_uri,
