@@ -10,9 +10,10 @@
 
 #define DEFAULT_WAIT_S 120
 
-/* Parse a command's options; positional arguments stay in argv. */
-static gboolean parse_options(HdCtl *ctl, const char *command, GOptionEntry *entries, int *argc,
-                              char ***argv, int want_args, int *rc)
+/* Parse a command's options; between min_args and max_args positional
+ * arguments stay in argv (after the command name). */
+static gboolean parse_options_range(HdCtl *ctl, const char *command, GOptionEntry *entries,
+                                    int *argc, char ***argv, int min_args, int max_args, int *rc)
 {
     g_autoptr(GOptionContext) oc = g_option_context_new(NULL);
     g_autoptr(GError) error = NULL;
@@ -28,14 +29,21 @@ static gboolean parse_options(HdCtl *ctl, const char *command, GOptionEntry *ent
         *rc = hd_ctl_usage_error(ctl, command, "%s", error->message);
         return FALSE;
     }
-    if (*argc - 1 != want_args) {
-        *rc = want_args == 1 && *argc < 2
-                  ? hd_ctl_usage_error(ctl, command, "a workspace name is required")
-                  : hd_ctl_usage_error(ctl, command, "unexpected argument '%s'",
-                                       (*argv)[want_args + 1]);
+    if (*argc - 1 < min_args) {
+        *rc = hd_ctl_usage_error(ctl, command, "a workspace name is required");
+        return FALSE;
+    }
+    if (*argc - 1 > max_args) {
+        *rc = hd_ctl_usage_error(ctl, command, "unexpected argument '%s'", (*argv)[max_args + 1]);
         return FALSE;
     }
     return TRUE;
+}
+
+static gboolean parse_options(HdCtl *ctl, const char *command, GOptionEntry *entries, int *argc,
+                              char ***argv, int want_args, int *rc)
+{
+    return parse_options_range(ctl, command, entries, argc, argv, want_args, want_args, rc);
 }
 
 static gint compare_by_name(gconstpointer a, gconstpointer b)
@@ -239,7 +247,7 @@ int hd_ctl_cmd_create(HdCtl *ctl, int argc, char **argv)
     g_autoptr(HdDbusWorkspace) ws = NULL;
     const char *name;
 
-    if (!parse_options(ctl, "create", entries, &argc, &argv, argc >= 2 ? 1 : 0, &rc))
+    if (!parse_options_range(ctl, "create", entries, &argc, &argv, 0, 1, &rc))
         return rc;
     name = argc >= 2 ? argv[1] : NULL;
     if (name == NULL && spec_file == NULL)

@@ -1,0 +1,15 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# systemd/hocusd.example.json is valid and lists exactly the built-in defaults
+# (regenerate with: hocusd --config /dev/null/none --dump-config).
+set -euo pipefail
+hocusd=$1 example=$2
+"$hocusd" --config "$example" --check-config
+want=$("$hocusd" --config "$example" --dump-config)
+got=$(cat "$example")
+if [ "$want" != "$got" ]; then
+    echo "$example differs from the defaults hocusd dumps:"
+    diff <(echo "$want") <(echo "$got") || true
+    exit 1
+fi
+echo "example config matches the defaults"

@@ -1,0 +1,21 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# systemd-analyze verify on the generated hocusd.service. ExecStart is pointed
+# at the freshly built binary (verify checks that it exists); MANPATH at the
+# tree's man pages (verify checks Documentation=man: entries).
+set -euo pipefail
+unit=$1 hocusd=$2 srcdir=$3
+command -v systemd-analyze >/dev/null || { echo "SKIP: systemd-analyze is not installed"; exit 77; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+sed "s|^ExecStart=[^ ]*|ExecStart=$hocusd|" "$unit" > "$tmp/hocusd.service"
+out=$(MANPATH="$srcdir/docs/man" systemd-analyze verify "$tmp/hocusd.service" 2>&1) || { echo "$out"; exit 1; }
+# verify prints warnings without failing; a clean unit prints nothing about itself.
+if echo "$out" | grep -q "hocusd.service"; then
+    echo "$out"
+    exit 1
+fi
+grep -q '^Type=notify' "$unit"
+grep -q '^WatchdogSec=' "$unit"
+grep -q '^Restart=on-failure' "$unit"
+echo "hocusd.service verified"
