@@ -80,8 +80,9 @@ int main(int argc, char **argv)
         g_print("hocusd %s\n", HD_VERSION);
         return 0;
     }
+    /* Our log domains only: libvirt-glib's event-loop tracing would drown them. */
     if (verbose)
-        g_log_set_debug_enabled(TRUE);
+        g_setenv("G_MESSAGES_DEBUG", "hocusd hd-hypervisor hd-libvirt hd-config", TRUE);
     if (bus_address != NULL && !g_dbus_is_supported_address(bus_address, &error)) {
         g_printerr("hocusd: --bus-address: %s\n", error->message);
         return 2;

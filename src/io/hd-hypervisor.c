@@ -63,6 +63,7 @@ static const char *close_reason_string(int reason)
 }
 
 static void schedule_connect(HdHypervisor *hv, guint delay_ms);
+static void on_close(virConnectPtr conn, int reason, void *opaque);
 
 static void close_report_free(gpointer data)
 {
@@ -72,25 +73,43 @@ static void close_report_free(gpointer data)
     g_free(r);
 }
 
+typedef struct {
+    virConnectPtr conn;
+    int lifecycle_id;
+} Closing;
+
+static gpointer close_thread(gpointer data)
+{
+    Closing *c = data;
+
+    /* On a dead connection these fail at once; on a live one they are RPCs. */
+    if (c->lifecycle_id >= 0)
+        virConnectDomainEventDeregisterAny(c->conn, c->lifecycle_id);
+    virConnectUnregisterCloseCallback(c->conn, on_close);
+    virConnectClose(c->conn);
+    g_free(c);
+    return NULL;
+}
+
+/* Forget the current connection; its teardown RPCs run on a short-lived
+ * thread so that a hung libvirtd cannot stall the main loop. */
 static void drop_connection(HdHypervisor *hv)
 {
-    virConnectPtr conn;
-    int id;
+    Closing *c;
 
     g_mutex_lock(&hv->lock);
-    conn = hv->conn;
-    id = hv->lifecycle_id;
+    if (hv->conn == NULL) {
+        g_mutex_unlock(&hv->lock);
+        return;
+    }
+    c = g_new0(Closing, 1);
+    c->conn = hv->conn;
+    c->lifecycle_id = hv->lifecycle_id;
     hv->conn = NULL;
     hv->lifecycle_id = -1;
     hv->generation++;
     g_mutex_unlock(&hv->lock);
-    if (conn == NULL)
-        return;
-    /* On a dead connection these fail at once; on a live one they are quick RPCs. */
-    if (id >= 0)
-        virConnectDomainEventDeregisterAny(conn, id);
-    virConnectUnregisterCloseCallback(conn, NULL);
-    virConnectClose(conn);
+    g_thread_unref(g_thread_new("hd-conn-close", close_thread, c));
 }
 
 static gboolean handle_close_report(gpointer data)
@@ -120,14 +139,20 @@ static void on_close(virConnectPtr conn, int reason, void *opaque)
 {
     HdHypervisor *hv = opaque;
     CloseReport *r = g_new0(CloseReport, 1);
+    GSource *source;
 
     r->hv = hd_hypervisor_ref(hv);
     r->reason = reason;
     g_mutex_lock(&hv->lock);
     r->generation = hv->generation;
     g_mutex_unlock(&hv->lock);
-    g_main_context_invoke_full(hv->context, G_PRIORITY_DEFAULT, handle_close_report, r,
-                               close_report_free);
+    /* Always deferred: libvirt calls this with its client lock held, often on
+     * the main thread itself, where g_main_context_invoke() would run the
+     * handler at once and deadlock on that lock. */
+    source = g_idle_source_new();
+    g_source_set_callback(source, handle_close_report, r, close_report_free);
+    g_source_attach(source, hv->context);
+    g_source_unref(source);
 }
 
 static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *opaque)
@@ -150,7 +175,7 @@ static void open_result_free(OpenResult *r)
     if (r->conn != NULL) {
         if (r->lifecycle_id >= 0)
             virConnectDomainEventDeregisterAny(r->conn, r->lifecycle_id);
-        virConnectUnregisterCloseCallback(r->conn, NULL);
+        virConnectUnregisterCloseCallback(r->conn, on_close);
         virConnectClose(r->conn);
     }
     g_free(r);

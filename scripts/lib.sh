@@ -1,0 +1,91 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Shared by the scripts in this directory; source it, do not run it.
+
+HOCUS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+HOCUS_BUILD=${HOCUS_BUILD:-$HOCUS_ROOT/build}
+HOCUS_PREFIX=${HOCUS_PREFIX:-/usr/local}
+HOCUS_GUEST_DIR=${HOCUS_GUEST_DIR:-/var/lib/hocusd/guest}
+HOCUS_RUN=/run/hocusd-scripts   # what these scripts started, so they stop only that
+
+# Debian packages: build, run, test, guest image.
+HOCUS_PACKAGES=(
+    meson ninja-build pkg-config gcc libc6-dev
+    libvirt-dev libvirt-glib-1.0-dev libglib2.0-dev libglib2.0-bin libjson-c-dev
+    libsystemd-dev libcmocka-dev libxml2-dev
+    libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils dbus libxml2-utils
+    busybox-static cpio xz-utils gzip e2fsprogs debootstrap
+    systemd man-db procps socat jq clang-format git gnuplot-nox
+)
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+need_root() {
+    [ "$(id -u)" = 0 ] || die "run this as root (it installs packages and starts libvirtd)"
+}
+
+systemd_is_init() {
+    [ "$(cat /proc/1/comm 2>/dev/null)" = systemd ]
+}
+
+install_packages() {
+    local missing=()
+    for p in "${HOCUS_PACKAGES[@]}"; do
+        dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    if [ ${#missing[@]} -eq 0 ]; then
+        say "Debian packages: all present"
+        return
+    fi
+    say "Installing ${#missing[@]} Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+build_and_install() {
+    if [ ! -f "$HOCUS_BUILD/build.ninja" ]; then
+        say "Configuring the build in $HOCUS_BUILD"
+        meson setup "$HOCUS_BUILD" "$HOCUS_ROOT" --prefix="$HOCUS_PREFIX" \
+            -Dguest_image_dir="$HOCUS_GUEST_DIR"
+    fi
+    say "Building"
+    ninja -C "$HOCUS_BUILD"
+    say "Installing hocusd, hocusctl, the unit and the bus policy under $HOCUS_PREFIX"
+    meson install -C "$HOCUS_BUILD" --quiet
+    getent group hocus >/dev/null || groupadd --system hocus
+}
+
+build_guest_image() {
+    local flavour=${1:-test}
+    say "Building the guest image ($flavour flavour; cached when inputs are unchanged)"
+    "$HOCUS_ROOT/guest-image/build.sh" --flavour "$flavour" --agent-dir "$HOCUS_BUILD/guest-image"
+    mkdir -p "$HOCUS_GUEST_DIR"
+    chmod 0755 "$(dirname "$HOCUS_GUEST_DIR")" "$HOCUS_GUEST_DIR"
+    for f in vmlinuz initrd.img workspace.qcow2 manifest.json; do
+        [ -f "$HOCUS_ROOT/guest-image/out/$f" ] || continue
+        if ! cmp -s "$HOCUS_ROOT/guest-image/out/$f" "$HOCUS_GUEST_DIR/$f"; then
+            install -m 0644 "$HOCUS_ROOT/guest-image/out/$f" "$HOCUS_GUEST_DIR/$f"
+        fi
+    done
+}
+
+# Wait until a unix socket accepts connections.
+wait_socket() {
+    local path=$1 what=$2 i
+    for i in $(seq 1 100); do
+        [ -S "$path" ] && return 0
+        sleep 0.1
+    done
+    die "$what did not create $path"
+}
+
+# Wait until name is owned on the system bus.
+wait_bus_name() {
+    local name=$1 i
+    for i in $(seq 1 300); do
+        busctl --system status "$name" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    return 1
+}

@@ -1,0 +1,85 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Starts what hocusd runs on: virtlogd, libvirtd and the system D-Bus daemon.
+# Without systemd as PID 1 it starts each one itself, only if it is not
+# already running, and records it; "stop" stops only what "start" started.
+#   scripts/services.sh start|stop|status
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+need_root
+mkdir -p "$HOCUS_RUN"
+
+started() { grep -qx "$1" "$HOCUS_RUN/started" 2>/dev/null; }
+record() { started "$1" || echo "$1" >> "$HOCUS_RUN/started"; }
+
+start_system_bus() {
+    if [ -S /run/dbus/system_bus_socket ] && busctl --system list >/dev/null 2>&1; then
+        # Running already: make sure it has read hocusd's policy.
+        busctl --system call org.freedesktop.DBus /org/freedesktop/DBus \
+            org.freedesktop.DBus ReloadConfig >/dev/null 2>&1 || true
+        return
+    fi
+    say "Starting the system D-Bus daemon"
+    mkdir -p /run/dbus
+    rm -f /run/dbus/system_bus_socket /run/dbus/pid
+    dbus-daemon --system --fork
+    wait_socket /run/dbus/system_bus_socket dbus-daemon
+    record dbus
+}
+
+start_daemon() {
+    local name=$1 pidfile=$2
+    if pgrep -x "$name" >/dev/null; then
+        return
+    fi
+    say "Starting $name"
+    rm -f "$pidfile"
+    "$name" -d
+    record "$name"
+}
+
+stop_daemon() {
+    local name=$1 pidfile=$2 pid i
+    started "$name" || return 0
+    pid=$(cat "$pidfile" 2>/dev/null || pgrep -xo "$name" || true)
+    if [ -n "$pid" ]; then
+        say "Stopping $name (started by these scripts)"
+        kill "$pid" 2>/dev/null || true
+        for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    fi
+    sed -i "/^$name\$/d" "$HOCUS_RUN/started"
+}
+
+case "${1:-}" in
+start)
+    if systemd_is_init; then
+        systemctl start dbus.service virtlogd.service libvirtd.service
+        exit 0
+    fi
+    start_system_bus
+    start_daemon virtlogd /run/virtlogd.pid
+    start_daemon libvirtd /run/libvirtd.pid
+    wait_socket /run/libvirt/libvirt-sock libvirtd
+    virsh -c qemu:///system version >/dev/null || die "libvirtd does not answer on qemu:///system"
+    ;;
+stop)
+    systemd_is_init && exit 0
+    stop_daemon libvirtd /run/libvirtd.pid
+    stop_daemon virtlogd /run/virtlogd.pid
+    if started dbus; then
+        say "Stopping the system D-Bus daemon (started by these scripts)"
+        kill "$(cat /run/dbus/pid)" 2>/dev/null || true
+        sed -i "/^dbus\$/d" "$HOCUS_RUN/started"
+    fi
+    ;;
+status)
+    for p in dbus-daemon virtlogd libvirtd hocusd; do
+        printf '%-12s %s\n' "$p" "$(pgrep -x "$p" >/dev/null && echo running || echo stopped)"
+    done
+    printf 'started by these scripts: %s\n' "$(tr '\n' ' ' < "$HOCUS_RUN/started" 2>/dev/null)"
+    ;;
+*)
+    echo "usage: scripts/services.sh start|stop|status" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,21 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The whole test suite from a fresh Debian 12 machine, as root:
+# installs packages, builds, installs, builds the guest image, starts
+# libvirtd/virtlogd/D-Bus if they are not running, runs every suite (lint,
+# unit, integration, end-to-end) and stops what it started.
+#   scripts/test.sh [--suite NAME]... [meson test options]
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+need_root
+
+"$HOCUS_ROOT/scripts/setup.sh"
+"$HOCUS_ROOT/scripts/services.sh" start
+trap '"$HOCUS_ROOT/scripts/services.sh" stop' EXIT
+
+say "Running the test suites"
+start=$(date +%s)
+rc=0
+HD_GUEST_DIR="$HOCUS_GUEST_DIR" meson test -C "$HOCUS_BUILD" --print-errorlogs "$@" || rc=$?
+say "Tests finished in $(( $(date +%s) - start )) s (exit $rc); log: $HOCUS_BUILD/meson-logs/testlog.txt"
+exit $rc

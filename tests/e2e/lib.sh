@@ -1,0 +1,143 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Shared by the end-to-end tests: real libvirtd (qemu:///system), real QEMU,
+# the real guest image; hocusd from the build tree on a private bus that loads
+# the real bus policy. Source it; it sets up and tears down on exit.
+set -euo pipefail
+
+: "${HD_HOCUSD:?run through meson}" "${HD_HOCUSCTL:?}" "${HD_POLICY:?}" "${HD_TEST_DATA_DIR:?}"
+GUEST_DIR=${HD_GUEST_DIR:-/var/lib/hocusd/guest}
+URI=qemu:///system
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+note() { echo "--- $*"; }
+measure() { echo "MEASURE $*"; }
+
+[ "$(id -u)" = 0 ] || skip "needs root"
+[ -S /run/libvirt/libvirt-sock ] || skip "libvirtd is not running (scripts/services.sh start)"
+command -v qemu-system-x86_64 >/dev/null || skip "QEMU is not installed"
+[ -s "$GUEST_DIR/vmlinuz" ] && [ -s "$GUEST_DIR/initrd.img" ] ||
+    skip "no guest image in $GUEST_DIR (scripts/setup.sh builds it)"
+for t in socat jq virsh dbus-daemon; do
+    command -v $t >/dev/null || skip "$t is not installed"
+done
+
+E2E_DIR=$(mktemp -d /tmp/hocusd-e2e-XXXXXX)
+chmod 755 "$E2E_DIR"
+E2E_IMAGES=/var/lib/hocusd/e2e-images
+E2E_WORKSPACES=()
+HOCUSD_PID=
+BUS_PID=
+
+# SIGTERM, then SIGKILL after 10 s: a hung process must not hang the test.
+stop_pid() {
+    local pid=$1 i
+    kill "$pid" 2>/dev/null || return 0
+    for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then
+        echo "--- $pid did not stop on SIGTERM within 10 s; killing it"
+        kill -9 "$pid" 2>/dev/null
+    fi
+    wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+    local rc=$?
+    set +e
+    for ws in "${E2E_WORKSPACES[@]}"; do
+        virsh -c $URI destroy "$ws" >/dev/null 2>&1
+        virsh -c $URI undefine "$ws" >/dev/null 2>&1
+        virsh -c $URI vol-delete "$ws.qcow2" --pool hocusd-e2e >/dev/null 2>&1
+    done
+    [ -n "$HOCUSD_PID" ] && stop_pid "$HOCUSD_PID"
+    [ -n "$BUS_PID" ] && kill "$BUS_PID" 2>/dev/null
+    if [ $rc -ne 0 ] && [ $rc -ne 77 ]; then
+        echo "--- hocusd log:"
+        tail -n 60 "$E2E_DIR/hocusd.log" 2>/dev/null
+    fi
+    rm -rf "$E2E_DIR"
+    exit $rc
+}
+trap cleanup EXIT
+
+start_bus() {
+    sed -e "s|@SOCKET@|$E2E_DIR/bus|" -e "s|@POLICY@|$HD_POLICY|" \
+        "$HD_TEST_DATA_DIR/system-bus.conf.in" > "$E2E_DIR/bus.conf"
+    dbus-daemon --nofork --nopidfile --config-file "$E2E_DIR/bus.conf" \
+        --print-address=3 3> "$E2E_DIR/bus.address" &
+    BUS_PID=$!
+    for _ in $(seq 1 50); do [ -s "$E2E_DIR/bus.address" ] && break; sleep 0.1; done
+    BUS=$(head -n1 "$E2E_DIR/bus.address")
+    [ -n "$BUS" ] || fail "the test bus did not start"
+    export DBUS_SYSTEM_BUS_ADDRESS=$BUS
+}
+
+# extra JSON keys for the config, e.g. '"stop_timeout_s": 20'
+write_config() {
+    cat > "$E2E_DIR/hocusd.json" <<JSON
+{
+  "libvirt_uri": "$URI",
+  "image_dir": "$E2E_IMAGES",
+  "storage_pool": "hocusd-e2e",
+  "guest": { "kernel": "$GUEST_DIR/vmlinuz", "initrd": "$GUEST_DIR/initrd.img" },
+  "defaults": { "memory_max": "1G", "memory_min": "256M", "vcpus": 1, "disk_size": "1G" }${1:+,
+  $1}
+}
+JSON
+}
+
+start_hocusd() {
+    "$HD_HOCUSD" --config "$E2E_DIR/hocusd.json" --bus-address "$BUS" --verbose \
+        >> "$E2E_DIR/hocusd.log" 2>&1 &
+    HOCUSD_PID=$!
+    for _ in $(seq 1 200); do
+        busctl --address="$BUS" status dev.hocus.Hocusd1 >/dev/null 2>&1 && return 0
+        kill -0 "$HOCUSD_PID" 2>/dev/null || fail "hocusd exited at start"
+        sleep 0.1
+    done
+    fail "hocusd did not take its bus name within 20 s"
+}
+
+hocusctl() { "$HD_HOCUSCTL" --bus-address "$BUS" "$@"; }
+
+# A unique workspace name, removed again at exit whatever happens.
+new_name() {
+    local n="e2e-$1-$$"
+    E2E_WORKSPACES+=("$n")
+    echo "$n"
+}
+
+state_of() { hocusctl --json show "$1" | jq -r .state; }
+
+wait_state() {
+    local ws=$1 want=$2 secs=$3 i
+    for i in $(seq 1 $((secs * 5))); do
+        [ "$(state_of "$ws" 2>/dev/null)" = "$want" ] && return 0
+        sleep 0.2
+    done
+    fail "$ws did not reach state $want within $secs s (it is $(state_of "$ws" 2>/dev/null))"
+}
+
+qemu_pid() { cat "/run/libvirt/qemu/$1.pid"; }
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+agent_socket() {
+    virsh -c $URI dumpxml "$1" | sed -n "s/.*path='\([^']*dev\.hocus\.agent\.0\)'.*/\1/p" | head -n1
+}
+
+# First line the guest writes on its agent channel (it means: booted).
+first_agent_line() {
+    local sock line=
+    sock=$(agent_socket "$1")
+    [ -S "$sock" ] || fail "no agent channel socket for $1"
+    coproc AGENT { exec socat -u "UNIX-CONNECT:$sock" - 2>/dev/null; }
+    read -r -t "${2:-120}" line <&"${AGENT[0]}" || true
+    kill "$AGENT_PID" 2>/dev/null || true
+    wait "$AGENT_PID" 2>/dev/null || true
+    echo "$line"
+}
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
+
+start_bus

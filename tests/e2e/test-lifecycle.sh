@@ -1,0 +1,76 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# A workspace boots on real QEMU with the whole recipe in its definition, and
+# survives hocusd being SIGKILLed and libvirtd being restarted.
+. "$(dirname "$0")/lib.sh"
+
+write_config '"stop_timeout_s": 45'
+start_hocusd
+ws=$(new_name life)
+
+note "create and boot $ws"
+hocusctl create "$ws" >/dev/null
+t0=$(now)
+hocusctl start "$ws" >/dev/null
+line=$(first_agent_line "$ws" 120)
+boot=$(elapsed "$t0")
+[ -n "$line" ] || fail "the guest sent nothing on dev.hocus.agent.0"
+echo "$line" | jq -e . >/dev/null || fail "first agent line is not JSON: $line"
+measure "boot_seconds=$boot"
+note "guest said: ${line:0:200}"
+
+note "the recipe is in the live definition"
+xml=$(virsh -c $URI dumpxml "$ws")
+for want in "type='qemu'" \
+    "<memballoon model='virtio' autodeflate='on' freePageReporting='on'>" \
+    "<stats period='1'/>" \
+    "discard='unmap' detect_zeroes='unmap'" \
+    "page_reporting.page_reporting_order=0" \
+    "transparent_hugepage=never" \
+    "damon_reclaim.enabled=Y" \
+    "name='dev.hocus.agent.0' state='connected'" \
+    "<hocus:workspace xmlns:hocus=\"https://hocus.dev/xmlns/hocusd/1\""; do
+    grep -qF "$want" <<< "$xml" || fail "dumpxml lacks: $want"
+done
+if grep -q nosharepages <<< "$xml"; then fail "guest memory must stay mergeable by KSM"; fi
+pid=$(qemu_pid "$ws")
+measure "qemu_rss_kib_after_boot=$(rss_kib "$pid")"
+
+note "SIGKILL hocusd; a new one finds $ws still running"
+kill -9 "$HOCUSD_PID"
+wait "$HOCUSD_PID" 2>/dev/null || true
+[ "$(qemu_pid "$ws")" = "$pid" ] || fail "QEMU changed while hocusd was dead"
+kill -0 "$pid" || fail "QEMU died with hocusd"
+start_hocusd
+[ "$(state_of "$ws")" = running ] || fail "restarted hocusd does not see $ws running"
+
+note "restart libvirtd; hocusd reconnects by itself"
+lv_pid=$(pgrep -xo libvirtd)
+kill "$lv_pid"
+for _ in $(seq 1 50); do kill -0 "$lv_pid" 2>/dev/null || break; sleep 0.1; done
+sleep 1
+[ "$(busctl --address="$BUS" get-property dev.hocus.Hocusd1 /dev/hocus/Hocusd1 \
+    dev.hocus.Hocusd1.Manager Connected)" = "b false" ] || fail "Connected did not turn false"
+libvirtd -d
+for _ in $(seq 1 100); do
+    [ "$(busctl --address="$BUS" get-property dev.hocus.Hocusd1 /dev/hocus/Hocusd1 \
+        dev.hocus.Hocusd1.Manager Connected)" = "b true" ] && break
+    sleep 0.2
+done
+[ "$(busctl --address="$BUS" get-property dev.hocus.Hocusd1 /dev/hocus/Hocusd1 \
+    dev.hocus.Hocusd1.Manager Connected)" = "b true" ] || fail "hocusd did not reconnect"
+kill -0 "$HOCUSD_PID" || fail "hocusd died when libvirtd restarted"
+kill -0 "$pid" || fail "QEMU died when libvirtd restarted"
+[ "$(state_of "$ws")" = running ] || fail "$ws not running after the reconnect"
+grep -q "Lost the libvirt connection" "$E2E_DIR/hocusd.log" || fail "no log line for the lost connection"
+
+note "graceful stop (ACPI power button) and delete"
+t0=$(now)
+hocusctl stop "$ws" --timeout 60 >/dev/null
+measure "acpi_stop_seconds=$(elapsed "$t0")"
+disk=$(virsh -c $URI vol-path "$ws.qcow2" --pool hocusd-e2e)
+[ -f "$disk" ] || fail "no disk file $disk"
+hocusctl delete "$ws" >/dev/null
+if virsh -c $URI dominfo "$ws" >/dev/null 2>&1; then fail "domain still defined after delete"; fi
+[ ! -e "$disk" ] || fail "disk $disk still there after delete"
+echo "PASS"
