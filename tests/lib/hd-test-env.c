@@ -51,8 +51,8 @@ static char *read_line_from_fd(int fd)
 static void start_bus(HdTestEnv *env)
 {
     g_autofree char *tmpl = NULL, *socket = NULL, *conf_text = NULL, *conf_path = NULL;
-    g_autofree char *tmpl_path = g_build_filename(env_path("HD_TEST_DATA_DIR"),
-                                                  "system-bus.conf.in", NULL);
+    g_autofree char *tmpl_path =
+        g_build_filename(env_path("HD_TEST_DATA_DIR"), "system-bus.conf.in", NULL);
     g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
     g_autoptr(GError) error = NULL;
     g_autoptr(GString) conf = NULL;
@@ -70,8 +70,7 @@ static void start_bus(HdTestEnv *env)
         g_error("pipe failed");
     g_subprocess_launcher_take_fd(l, pipefd[1], 3);
     env->bus = g_subprocess_launcher_spawn(l, &error, "dbus-daemon", "--nofork", "--nopidfile",
-                                           "--print-address=3", "--config-file", conf_path,
-                                           NULL);
+                                           "--print-address=3", "--config-file", conf_path, NULL);
     if (env->bus == NULL)
         g_error("cannot start dbus-daemon: %s", error->message);
     env->address = read_line_from_fd(pipefd[0]);
@@ -80,11 +79,11 @@ static void start_bus(HdTestEnv *env)
         g_error("dbus-daemon printed no address");
     /* Non-root clients must be able to reach the socket. */
     g_chmod(env->dir, 0755);
-    env->conn = g_dbus_connection_new_for_address_sync(
-        env->address,
-        G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-            G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-        NULL, NULL, &error);
+    env->conn =
+        g_dbus_connection_new_for_address_sync(env->address,
+                                               G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                   G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                               NULL, NULL, &error);
     if (env->conn == NULL)
         g_error("cannot connect to the test bus: %s", error->message);
 }
@@ -134,14 +133,13 @@ static gboolean name_has_owner(HdTestEnv *env)
 
 gboolean hd_test_env_start_hocusd(HdTestEnv *env, GError **error)
 {
-    g_autoptr(GSubprocessLauncher) l =
-        g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+    g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
     gint64 deadline;
 
     g_subprocess_launcher_set_stderr_file_path(l, env->log_path);
-    env->hocusd = g_subprocess_launcher_spawn(l, error, env_path("HD_HOCUSD"), "--config",
-                                              env->config_path, "--bus-address", env->address,
-                                              "--verbose", NULL);
+    env->hocusd =
+        g_subprocess_launcher_spawn(l, error, env_path("HD_HOCUSD"), "--config", env->config_path,
+                                    "--bus-address", env->address, "--verbose", NULL);
     if (env->hocusd == NULL)
         return FALSE;
     deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
@@ -210,9 +208,8 @@ GVariant *hd_test_get_property(HdTestEnv *env, const char *path, const char *ifa
                                const char *name)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(GVariant) r =
-        hd_test_call(env, path, "org.freedesktop.DBus.Properties", "Get",
-                     g_variant_new("(ss)", iface, name), &error);
+    g_autoptr(GVariant) r = hd_test_call(env, path, "org.freedesktop.DBus.Properties", "Get",
+                                         g_variant_new("(ss)", iface, name), &error);
     GVariant *v = NULL;
 
     if (r == NULL)
@@ -254,8 +251,8 @@ static void drop_privileges(gpointer data)
 int hd_test_run_as(HdTestEnv *env, uid_t uid, gid_t gid, gid_t extra_gid, const char *const *argv,
                    char **out, char **err)
 {
-    g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(
-        G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+    g_autoptr(GSubprocessLauncher) l =
+        g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
     g_autoptr(GSubprocess) p = NULL;
     g_autoptr(GError) error = NULL;
     Creds creds = { uid, gid, extra_gid };

@@ -9,10 +9,10 @@
  * environment meson sets: HD_HOCUSD, HD_HOCUSCTL, HD_POLICY, HD_TEST_DATA_DIR.
  */
 typedef struct {
-    char *dir;          /* scratch directory, removed at the end */
-    char *address;      /* bus address */
-    char *config_path;  /* hocusd's JSON config */
-    char *log_path;     /* hocusd's stderr */
+    char *dir;         /* scratch directory, removed at the end */
+    char *address;     /* bus address */
+    char *config_path; /* hocusd's JSON config */
+    char *log_path;    /* hocusd's stderr */
     GSubprocess *bus;
     GSubprocess *hocusd;
     GDBusConnection *conn; /* a root client */

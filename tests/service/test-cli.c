@@ -48,8 +48,8 @@ static void test_hocusd_rejects_bad_config(void **state)
         g_autofree char *name = g_strdup_printf("bad-%zu.json", i);
         g_autofree char *path = hd_test_env_write(env, name, cases[i].json);
         g_autofree char *out = NULL, *err = NULL;
-        const char *argv[] = { g_getenv("HD_HOCUSD"), "--config", path, "--bus-address",
-                               env->address, NULL };
+        const char *argv[] = { g_getenv("HD_HOCUSD"), "--config",   path,
+                               "--bus-address",       env->address, NULL };
         int rc = hd_test_run_as(env, 0, 0, (gid_t)-1, argv, &out, &err);
 
         assert_int_equal(rc, 2);
@@ -92,8 +92,8 @@ static void test_hocusctl_flow(void **state)
     g_autofree char *out = NULL, *err = NULL;
     json_object *o, *v;
 
-    assert_int_equal(hocusctl(0, &out, &err, "create", "cli-1", "--memory", "768M", "--vcpus",
-                              "1", "--json", NULL),
+    assert_int_equal(hocusctl(0, &out, &err, "create", "cli-1", "--memory", "768M", "--vcpus", "1",
+                              "--json", NULL),
                      0);
     o = json_tokener_parse(out);
     assert_non_null(o);
@@ -174,7 +174,8 @@ static void test_hocusctl_spec_file(void **state)
 {
     g_autofree char *spec = hd_test_env_write(
         env, "spec.json", "{\"name\": \"from-file\", \"memory_max\": \"640M\", \"vcpus\": 1}");
-    g_autofree char *bad = hd_test_env_write(env, "bad-spec.json", "{\"name\": \"x\", \"vcpus\": -1}");
+    g_autofree char *bad =
+        hd_test_env_write(env, "bad-spec.json", "{\"name\": \"x\", \"vcpus\": -1}");
     g_autofree char *out = NULL, *err = NULL;
 
     assert_int_equal(hocusctl(0, &out, &err, "create", "--spec", spec, "--disk", "2G", NULL), 0);

@@ -48,8 +48,8 @@ static char *create_ok(const char *spec_text)
 static void call_ws(const char *path, const char *method, GVariant *params)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(GVariant) r = hd_test_call(env, path, HD_DBUS_WORKSPACE_IFACE, method, params,
-                                         &error);
+    g_autoptr(GVariant) r =
+        hd_test_call(env, path, HD_DBUS_WORKSPACE_IFACE, method, params, &error);
     if (r == NULL)
         fail_msg("%s on %s: %s", method, path, error->message);
 }
@@ -57,8 +57,8 @@ static void call_ws(const char *path, const char *method, GVariant *params)
 static GPtrArray *list_paths(void)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(GVariant) r = hd_test_call(env, MANAGER, HD_DBUS_MANAGER_IFACE, "ListWorkspaces",
-                                         NULL, &error);
+    g_autoptr(GVariant) r =
+        hd_test_call(env, MANAGER, HD_DBUS_MANAGER_IFACE, "ListWorkspaces", NULL, &error);
     GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GVariantIter) it = NULL;
     const char *p;
@@ -149,7 +149,8 @@ static void test_errors(void **state)
         const char *text;
     } cases[] = {
         { "{'name': <'Bad'>}", "dev.hocus.Hocusd1.Error.InvalidSpec", "key 'name'" },
-        { "{'memory_max': <'1G'>}", "dev.hocus.Hocusd1.Error.InvalidSpec", "key 'name': is required" },
+        { "{'memory_max': <'1G'>}", "dev.hocus.Hocusd1.Error.InvalidSpec",
+          "key 'name': is required" },
         { "{'name': <'ok'>, 'vcpus': <uint32 1000>}", "dev.hocus.Hocusd1.Error.InvalidSpec",
           "key 'vcpus': 1000 is out of range" },
         { "{'name': <'ok'>, 'bogus': <1>}", "dev.hocus.Hocusd1.Error.InvalidSpec",
@@ -182,9 +183,8 @@ static void test_errors(void **state)
     }
     {
         g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) r =
-            hd_test_call(env, MANAGER, HD_DBUS_MANAGER_IFACE, "CreateWorkspace",
-                         g_variant_new("(s)", "not a dict"), &error);
+        g_autoptr(GVariant) r = hd_test_call(env, MANAGER, HD_DBUS_MANAGER_IFACE, "CreateWorkspace",
+                                             g_variant_new("(s)", "not a dict"), &error);
         assert_null(r);
         expect_error(error, "org.freedesktop.DBus.Error.InvalidArgs", NULL);
     }
@@ -198,8 +198,7 @@ static void test_state_errors(void **state)
 
     r1 = create("{'name': <'state-1'>}", &e1);
     expect_error(e1, "dev.hocus.Hocusd1.Error.AlreadyExists", "workspace state-1 already exists");
-    r2 = hd_test_call(env, path, HD_DBUS_WORKSPACE_IFACE, "Stop", g_variant_new("(b)", FALSE),
-                      &e2);
+    r2 = hd_test_call(env, path, HD_DBUS_WORKSPACE_IFACE, "Stop", g_variant_new("(b)", FALSE), &e2);
     expect_error(e2, "dev.hocus.Hocusd1.Error.InvalidState", "is not running");
     call_ws(path, "Start", NULL);
     assert_true(hd_test_wait_state(env, path, "running", 5000));
@@ -257,8 +256,8 @@ static void test_manager_properties(void **state)
 static int gdbus_as(uid_t uid, gid_t extra_gid, char **err, const char *path, const char *method,
                     const char *arg)
 {
-    const char *argv[] = { "gdbus", "call", "--system", "--dest", HD_DBUS_NAME, "--object-path",
-                           path,    "--method", method, arg, NULL };
+    const char *argv[] = { "gdbus", "call",     "--system", "--dest", HD_DBUS_NAME, "--object-path",
+                           path,    "--method", method,     arg,      NULL };
 
     return hd_test_run_as(env, uid, NOBODY, extra_gid, argv, NULL, err);
 }
@@ -295,14 +294,27 @@ static void test_policy_allows_reads(void **state)
 {
     g_autofree char *path = create_ok("{'name': <'reader-1'>}");
     g_autofree char *err = NULL, *out = NULL;
-    const char *list[] = { "gdbus", "call", "--system", "--dest", HD_DBUS_NAME, "--object-path",
-                           MANAGER, "--method", HD_DBUS_MANAGER_IFACE ".ListWorkspaces", NULL };
-    const char *om[] = { "gdbus", "call", "--system", "--dest", HD_DBUS_NAME, "--object-path",
-                         MANAGER, "--method", "org.freedesktop.DBus.ObjectManager.GetManagedObjects",
-                         NULL };
-    const char *prop[] = { "gdbus", "call", "--system", "--dest", HD_DBUS_NAME, "--object-path",
-                           path, "--method", "org.freedesktop.DBus.Properties.GetAll",
-                           HD_DBUS_WORKSPACE_IFACE, NULL };
+    const char *list[] = { "gdbus",  "call",       "--system",
+                           "--dest", HD_DBUS_NAME, "--object-path",
+                           MANAGER,  "--method",   HD_DBUS_MANAGER_IFACE ".ListWorkspaces",
+                           NULL };
+    const char *om[] = {
+        "gdbus",  "call",       "--system",
+        "--dest", HD_DBUS_NAME, "--object-path",
+        MANAGER,  "--method",   "org.freedesktop.DBus.ObjectManager.GetManagedObjects",
+        NULL
+    };
+    const char *prop[] = { "gdbus",
+                           "call",
+                           "--system",
+                           "--dest",
+                           HD_DBUS_NAME,
+                           "--object-path",
+                           path,
+                           "--method",
+                           "org.freedesktop.DBus.Properties.GetAll",
+                           HD_DBUS_WORKSPACE_IFACE,
+                           NULL };
 
     assert_int_equal(hd_test_run_as(env, NOBODY, NOBODY, (gid_t)-1, list, &out, &err), 0);
     assert_non_null(strstr(out, path));

@@ -15,12 +15,12 @@
 
 static void test_finds_only_valid_workspaces(void **state)
 {
-    g_autofree char *uri = g_strdup_printf("test://%s/test-driver-node.xml",
-                                           g_getenv("HD_TEST_DATA_DIR"));
+    g_autofree char *uri =
+        g_strdup_printf("test://%s/test-driver-node.xml", g_getenv("HD_TEST_DATA_DIR"));
     HdTestEnv *env = hd_test_env_new(uri, NULL);
     g_autoptr(GError) error = NULL;
-    g_autoptr(GVariant) r = hd_test_call(env, HD_DBUS_ROOT_PATH, HD_DBUS_MANAGER_IFACE,
-                                         "ListWorkspaces", NULL, &error);
+    g_autoptr(GVariant) r =
+        hd_test_call(env, HD_DBUS_ROOT_PATH, HD_DBUS_MANAGER_IFACE, "ListWorkspaces", NULL, &error);
     g_autoptr(GVariant) st = NULL, created = NULL;
     g_autofree char *log = NULL;
     const char **paths;
@@ -35,8 +35,8 @@ static void test_finds_only_valid_workspaces(void **state)
     st = hd_test_get_property(env, HD_DBUS_WORKSPACE_PREFIX "alpha", HD_DBUS_WORKSPACE_IFACE,
                               "State");
     assert_string_equal(g_variant_get_string(st, NULL), "running");
-    created = hd_test_get_property(env, HD_DBUS_WORKSPACE_PREFIX "alpha",
-                                   HD_DBUS_WORKSPACE_IFACE, "CreatedUsec");
+    created = hd_test_get_property(env, HD_DBUS_WORKSPACE_PREFIX "alpha", HD_DBUS_WORKSPACE_IFACE,
+                                   "CreatedUsec");
     assert_int_equal(g_variant_get_uint64(created), 1700000000000000);
     /* The corrupt one is named in the log, with the reason. */
     assert_true(g_file_get_contents(env->log_path, &log, NULL, NULL));
