@@ -44,10 +44,14 @@ install_packages() {
 }
 
 build_and_install() {
+    # Pinned on every run, so an older build directory cannot install elsewhere.
+    local opts=(--prefix="$HOCUS_PREFIX" -Dguest_image_dir="$HOCUS_GUEST_DIR"
+        -Ddbus_policy_dir=/usr/share/dbus-1/system.d)
     if [ ! -f "$HOCUS_BUILD/build.ninja" ]; then
         say "Configuring the build in $HOCUS_BUILD"
-        meson setup "$HOCUS_BUILD" "$HOCUS_ROOT" --prefix="$HOCUS_PREFIX" \
-            -Dguest_image_dir="$HOCUS_GUEST_DIR"
+        meson setup "$HOCUS_BUILD" "$HOCUS_ROOT" "${opts[@]}"
+    else
+        meson configure "$HOCUS_BUILD" "${opts[@]}"
     fi
     say "Building"
     ninja -C "$HOCUS_BUILD"
