@@ -41,7 +41,7 @@ elif ! { [ -f "$HOCUS_RUN/hocusd.pid" ] && kill -0 "$(cat "$HOCUS_RUN/hocusd.pid
     nohup "$HOCUS_PREFIX/sbin/hocusd" >> /var/log/hocusd.log 2>&1 &
     echo $! > "$HOCUS_RUN/hocusd.pid"
 fi
-wait_bus_name dev.hocus.Hocusd1 || die "hocusd did not come up; see /var/log/hocusd.log"
+wait_hocusd || die "hocusd did not come up; see /var/log/hocusd.log"
 
 if ! "$hocusctl" show "$name" >/dev/null 2>&1; then
     say "Creating workspace '$name' (1 GiB, 1 vCPU, 4 GiB disk)"

@@ -84,11 +84,11 @@ wait_socket() {
     die "$what did not create $path"
 }
 
-# Wait until name is owned on the system bus.
-wait_bus_name() {
-    local name=$1 i
+# Wait until hocusd answers on the system bus (name owned, workspaces known).
+wait_hocusd() {
+    local i
     for i in $(seq 1 300); do
-        busctl --system status "$name" >/dev/null 2>&1 && return 0
+        "$HOCUS_PREFIX/bin/hocusctl" list >/dev/null 2>&1 && return 0
         sleep 0.1
     done
     return 1

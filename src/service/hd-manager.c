@@ -115,6 +115,21 @@ static void create_done(GObject *source, GAsyncResult *res, gpointer user_data)
                                           g_variant_new("(o)", hd_workspace_get_path(ws)));
 }
 
+/*
+ * Until the first inventory from libvirt is in, a list would be incomplete
+ * and a name check unreliable: say so instead of answering wrongly.
+ */
+static gboolean refuse_until_discovered(HdDaemon *d, GDBusMethodInvocation *invocation)
+{
+    if (d->discovered)
+        return FALSE;
+    g_dbus_method_invocation_return_error(invocation, HD_ERROR, HD_ERROR_UNAVAILABLE,
+                                          "hocusd is starting: it has not read the workspaces "
+                                          "from libvirt at %s yet",
+                                          d->config->libvirt_uri);
+    return TRUE;
+}
+
 static gboolean handle_create(HdDbusManager *iface, GDBusMethodInvocation *invocation,
                               GVariant *spec_dict, HdDaemon *d)
 {
@@ -124,6 +139,8 @@ static gboolean handle_create(HdDbusManager *iface, GDBusMethodInvocation *invoc
     CreateJob *job;
     HdConfig *c = d->config;
 
+    if (refuse_until_discovered(d, invocation))
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
     if (spec != NULL)
         resolved = hd_spec_resolve(spec, c, &error);
     if (resolved == NULL) {
@@ -164,8 +181,11 @@ static gboolean handle_create(HdDbusManager *iface, GDBusMethodInvocation *invoc
 
 static gboolean handle_list(HdDbusManager *iface, GDBusMethodInvocation *invocation, HdDaemon *d)
 {
-    g_autoptr(GPtrArray) paths = hd_inventory_paths(d);
+    g_autoptr(GPtrArray) paths = NULL;
 
+    if (refuse_until_discovered(d, invocation))
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
+    paths = hd_inventory_paths(d);
     g_ptr_array_add(paths, NULL);
     hd_dbus_manager_complete_list_workspaces(iface, invocation, (const char *const *)paths->pdata);
     return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -174,8 +194,11 @@ static gboolean handle_list(HdDbusManager *iface, GDBusMethodInvocation *invocat
 static gboolean handle_get(HdDbusManager *iface, GDBusMethodInvocation *invocation,
                            const char *name, HdDaemon *d)
 {
-    HdWorkspace *ws = hd_inventory_lookup(d, name);
+    HdWorkspace *ws;
 
+    if (refuse_until_discovered(d, invocation))
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
+    ws = hd_inventory_lookup(d, name);
     if (ws == NULL) {
         g_autoptr(GError) error = NULL;
         if (!hd_name_validate(name, &error))

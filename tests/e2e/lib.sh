@@ -90,12 +90,13 @@ start_hocusd() {
     "$HD_HOCUSD" --config "$E2E_DIR/hocusd.json" --bus-address "$BUS" --verbose \
         >> "$E2E_DIR/hocusd.log" 2>&1 &
     HOCUSD_PID=$!
+    # Ready when ListWorkspaces answers: the name is owned and the workspaces known.
     for _ in $(seq 1 200); do
-        busctl --address="$BUS" status dev.hocus.Hocusd1 >/dev/null 2>&1 && return 0
+        hocusctl list >/dev/null 2>&1 && return 0
         kill -0 "$HOCUSD_PID" 2>/dev/null || fail "hocusd exited at start"
         sleep 0.1
     done
-    fail "hocusd did not take its bus name within 20 s"
+    fail "hocusd did not answer on the bus within 20 s"
 }
 
 hocusctl() { "$HD_HOCUSCTL" --bus-address "$BUS" "$@"; }

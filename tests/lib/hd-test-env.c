@@ -2,6 +2,7 @@
 #include <glib/gstdio.h>
 #include <grp.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -38,6 +39,12 @@ char *hd_test_env_write(HdTestEnv *env, const char *name, const char *content)
     return path;
 }
 
+/* Children die with the test, even when an assertion longjmps past cleanup. */
+static void die_with_parent(gpointer data)
+{
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
 static char *read_line_from_fd(int fd)
 {
     GString *s = g_string_new(NULL);
@@ -56,6 +63,7 @@ static void start_bus(HdTestEnv *env)
     g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
     g_autoptr(GError) error = NULL;
     g_autoptr(GString) conf = NULL;
+    g_autofree char *bus_log = g_build_filename(env->dir, "dbus-daemon.log", NULL);
     int pipefd[2];
 
     if (!g_file_get_contents(tmpl_path, &tmpl, NULL, &error))
@@ -69,6 +77,8 @@ static void start_bus(HdTestEnv *env)
     if (pipe(pipefd) < 0)
         g_error("pipe failed");
     g_subprocess_launcher_take_fd(l, pipefd[1], 3);
+    g_subprocess_launcher_set_stderr_file_path(l, bus_log);
+    g_subprocess_launcher_set_child_setup(l, die_with_parent, NULL, NULL);
     env->bus = g_subprocess_launcher_spawn(l, &error, "dbus-daemon", "--nofork", "--nopidfile",
                                            "--print-address=3", "--config-file", conf_path, NULL);
     if (env->bus == NULL)
@@ -89,6 +99,16 @@ static void start_bus(HdTestEnv *env)
 }
 
 HdTestEnv *hd_test_env_new(const char *libvirt_uri, const char *extra_config)
+{
+    HdTestEnv *env = hd_test_env_new_stopped(libvirt_uri, extra_config);
+    g_autoptr(GError) error = NULL;
+
+    if (!hd_test_env_start_hocusd(env, &error))
+        g_error("%s", error->message);
+    return env;
+}
+
+HdTestEnv *hd_test_env_new_stopped(const char *libvirt_uri, const char *extra_config)
 {
     HdTestEnv *env = g_new0(HdTestEnv, 1);
     g_autoptr(GError) error = NULL;
@@ -113,9 +133,17 @@ HdTestEnv *hd_test_env_new(const char *libvirt_uri, const char *extra_config)
                              extra_config != NULL ? extra_config : "");
     env->config_path = hd_test_env_write(env, "hocusd.json", config);
     env->log_path = g_build_filename(env->dir, "hocusd.log", NULL);
-    if (!hd_test_env_start_hocusd(env, &error))
-        g_error("%s", error->message);
     return env;
+}
+
+/* ListWorkspaces answers once hocusd has read the workspaces from libvirt. */
+static gboolean hocusd_ready(HdTestEnv *env)
+{
+    g_autoptr(GVariant) r = g_dbus_connection_call_sync(
+        env->conn, HD_DBUS_NAME, HD_DBUS_ROOT_PATH, HD_DBUS_MANAGER_IFACE, "ListWorkspaces", NULL,
+        G_VARIANT_TYPE("(ao)"), G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, NULL);
+
+    return r != NULL;
 }
 
 static gboolean name_has_owner(HdTestEnv *env)
@@ -137,6 +165,11 @@ gboolean hd_test_env_start_hocusd(HdTestEnv *env, GError **error)
     gint64 deadline;
 
     g_subprocess_launcher_set_stderr_file_path(l, env->log_path);
+    g_subprocess_launcher_set_child_setup(l, die_with_parent, NULL, NULL);
+    for (char **e = env->hocusd_env; e != NULL && *e != NULL; e++) {
+        g_auto(GStrv) kv = g_strsplit(*e, "=", 2);
+        g_subprocess_launcher_setenv(l, kv[0], kv[1] != NULL ? kv[1] : "", TRUE);
+    }
     env->hocusd =
         g_subprocess_launcher_spawn(l, error, env_path("HD_HOCUSD"), "--config", env->config_path,
                                     "--bus-address", env->address, "--verbose", NULL);
@@ -144,7 +177,7 @@ gboolean hd_test_env_start_hocusd(HdTestEnv *env, GError **error)
         return FALSE;
     deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
     while (g_get_monotonic_time() < deadline) {
-        if (name_has_owner(env))
+        if (name_has_owner(env) && hocusd_ready(env))
             return TRUE;
         if (g_subprocess_get_identifier(env->hocusd) == NULL)
             break; /* it exited */
@@ -154,7 +187,7 @@ gboolean hd_test_env_start_hocusd(HdTestEnv *env, GError **error)
         g_autofree char *log = NULL;
         g_file_get_contents(env->log_path, &log, NULL, NULL);
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                    "hocusd did not take %s within 20 s; its log:\n%s", HD_DBUS_NAME,
+                    "hocusd did not take %s and answer within 20 s; its log:\n%s", HD_DBUS_NAME,
                     log != NULL ? log : "(none)");
     }
     return FALSE;
@@ -166,7 +199,8 @@ int hd_test_env_stop_hocusd(HdTestEnv *env, int signum)
 
     if (env->hocusd == NULL)
         return -1;
-    g_subprocess_send_signal(env->hocusd, signum);
+    if (signum != 0)
+        g_subprocess_send_signal(env->hocusd, signum);
     g_subprocess_wait(env->hocusd, NULL, NULL);
     status = g_subprocess_get_status(env->hocusd);
     g_clear_object(&env->hocusd);
@@ -194,6 +228,7 @@ void hd_test_env_free(HdTestEnv *env)
     g_free(env->address);
     g_free(env->config_path);
     g_free(env->log_path);
+    g_strfreev(env->hocusd_env);
     g_free(env);
 }
 

@@ -16,6 +16,7 @@ typedef struct {
     GSubprocess *bus;
     GSubprocess *hocusd;
     GDBusConnection *conn; /* a root client */
+    char **hocusd_env;     /* extra NAME=VALUE for hocusd, or NULL */
 } HdTestEnv;
 
 /* NULL (with reason) when the test cannot run here: exit 77 with it. */
@@ -27,11 +28,14 @@ const char *hd_test_env_unavailable(gboolean need_libvirtd);
  * defaults to test:///default.
  */
 HdTestEnv *hd_test_env_new(const char *libvirt_uri, const char *extra_config);
+/* The same without starting hocusd (set hocusd_env, then start it). */
+HdTestEnv *hd_test_env_new_stopped(const char *libvirt_uri, const char *extra_config);
 void hd_test_env_free(HdTestEnv *env);
 
 /* (Re)start hocusd and wait until it owns its name. FALSE if it did not. */
 gboolean hd_test_env_start_hocusd(HdTestEnv *env, GError **error);
-/* Stop hocusd with a signal and wait for it; returns its wait status. */
+/* Stop hocusd with a signal (0: none, it is exiting already) and wait for it;
+ * returns its wait status. */
 int hd_test_env_stop_hocusd(HdTestEnv *env, int signum);
 
 /* A method call as root; NULL with the D-Bus error on failure. */
