@@ -119,6 +119,23 @@ static int exit_code_for(const GError *error, const char **kind)
     return HD_CTL_FAILED;
 }
 
+/* {"error": {"kind", "message", "dbus_error"?, "exit_code"}} on stdout. */
+static void print_json_error(const char *kind, const char *message, const char *dbus_error,
+                             int code)
+{
+    json_object *o = json_object_new_object();
+    json_object *e = json_object_new_object();
+
+    json_object_object_add(e, "kind", json_object_new_string(kind));
+    json_object_object_add(e, "message", json_object_new_string(message));
+    if (dbus_error != NULL)
+        json_object_object_add(e, "dbus_error", json_object_new_string(dbus_error));
+    json_object_object_add(e, "exit_code", json_object_new_int(code));
+    json_object_object_add(o, "error", e);
+    hd_ctl_print_json(o);
+    json_object_put(o);
+}
+
 int hd_ctl_fail(HdCtl *ctl, const GError *error)
 {
     const char *kind = NULL;
@@ -128,16 +145,7 @@ int hd_ctl_fail(HdCtl *ctl, const GError *error)
 
     g_dbus_error_strip_remote_error(copy);
     if (ctl->json) {
-        json_object *o = json_object_new_object();
-        json_object *e = json_object_new_object();
-        json_object_object_add(e, "kind", json_object_new_string(kind));
-        json_object_object_add(e, "message", json_object_new_string(copy->message));
-        if (remote != NULL)
-            json_object_object_add(e, "dbus_error", json_object_new_string(remote));
-        json_object_object_add(e, "exit_code", json_object_new_int(code));
-        json_object_object_add(o, "error", e);
-        hd_ctl_print_json(o);
-        json_object_put(o);
+        print_json_error(kind, copy->message, remote, code);
     } else if (code == HD_CTL_DENIED) {
         g_printerr("hocusctl: permission denied: %s\n"
                    "hocusctl: changing workspaces needs root or the \"hocus\" group\n",
@@ -160,14 +168,7 @@ int hd_ctl_usage_error(HdCtl *ctl, const char *command, const char *fmt, ...)
     msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
     if (ctl->json) {
-        json_object *o = json_object_new_object();
-        json_object *e = json_object_new_object();
-        json_object_object_add(e, "kind", json_object_new_string("usage"));
-        json_object_object_add(e, "message", json_object_new_string(msg));
-        json_object_object_add(e, "exit_code", json_object_new_int(HD_CTL_USAGE));
-        json_object_object_add(o, "error", e);
-        hd_ctl_print_json(o);
-        json_object_put(o);
+        print_json_error("usage", msg, NULL, HD_CTL_USAGE);
     } else {
         g_printerr("hocusctl%s%s: %s\nTry 'hocusctl --help'.\n", command ? " " : "",
                    command ? command : "", msg);

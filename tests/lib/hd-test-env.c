@@ -146,7 +146,7 @@ static gboolean hocusd_ready(HdTestEnv *env)
     return r != NULL;
 }
 
-static gboolean name_has_owner(HdTestEnv *env)
+gboolean hd_test_env_name_owned(HdTestEnv *env)
 {
     g_autoptr(GVariant) r = g_dbus_connection_call_sync(
         env->conn, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
@@ -177,7 +177,7 @@ gboolean hd_test_env_start_hocusd(HdTestEnv *env, GError **error)
         return FALSE;
     deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
     while (g_get_monotonic_time() < deadline) {
-        if (name_has_owner(env) && hocusd_ready(env))
+        if (hd_test_env_name_owned(env) && hocusd_ready(env))
             return TRUE;
         if (g_subprocess_get_identifier(env->hocusd) == NULL)
             break; /* it exited */

@@ -38,6 +38,9 @@ gboolean hd_test_env_start_hocusd(HdTestEnv *env, GError **error);
  * returns its wait status. */
 int hd_test_env_stop_hocusd(HdTestEnv *env, int signum);
 
+/* Whether dev.hocus.Hocusd1 has an owner on the test bus. */
+gboolean hd_test_env_name_owned(HdTestEnv *env);
+
 /* A method call as root; NULL with the D-Bus error on failure. */
 GVariant *hd_test_call(HdTestEnv *env, const char *path, const char *iface, const char *method,
                        GVariant *params, GError **error);

@@ -44,19 +44,6 @@ static char *receive(GSocket *s, guint timeout_ms)
     return g_strdup(buf);
 }
 
-static gboolean name_owned(HdTestEnv *env)
-{
-    g_autoptr(GVariant) r = g_dbus_connection_call_sync(
-        env->conn, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-        "NameHasOwner", g_variant_new("(s)", HD_DBUS_NAME), G_VARIANT_TYPE("(b)"),
-        G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
-    gboolean owned = FALSE;
-
-    if (r != NULL)
-        g_variant_get(r, "(b)", &owned);
-    return owned;
-}
-
 static void test_notify_protocol(void **state)
 {
     HdTestEnv *env = hd_test_env_new_stopped(NULL, NULL);
@@ -81,7 +68,7 @@ static void test_notify_protocol(void **state)
         if (strstr(msg, "READY=1") != NULL) {
             ready = TRUE;
             /* READY=1 promises that the API is on the bus. */
-            assert_true(name_owned(env));
+            assert_true(hd_test_env_name_owned(env));
         } else if (g_str_has_prefix(msg, "STATUS=")) {
             status_before_ready = TRUE;
         }
