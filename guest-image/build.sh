@@ -71,7 +71,7 @@ if [ -z "$agent_dir" ]; then
 fi
 agent_bins=()
 if [ -n "$agent_dir" ]; then
-    for b in hocus-agent hocus-mem hocus-cache; do
+    for b in hocus-agent hocus-mem hocus-io; do
         [ -x "$agent_dir/$b" ] && agent_bins+=("$agent_dir/$b")
     done
 fi
@@ -121,10 +121,14 @@ build_test() {
     install -m 0755 "$here/initramfs/rc.agent" "$root/etc/rc.agent"
     install -m 0644 "$here/initramfs/profile" "$root/etc/profile"
     install -m 0644 "$here/initramfs/modules.order" "$root/etc/modules.order"
+    install -m 0755 "$here/initramfs/hocus-disk" "$root/bin/hocus-disk"
+    install -m 0755 "$here/initramfs/hocus-damon-probe" "$root/bin/hocus-damon-probe"
     cp -r "$here/initramfs/acpi" "$root/etc/acpi"
     echo "root:x:0:0:root:/root:/bin/sh" > "$root/etc/passwd"
     echo "root:x:0:" > "$root/etc/group"
     for b in "${agent_bins[@]}"; do install -m 0755 "$b" "$root/sbin/$(basename "$b")"; done
+    ln -sf ../sbin/hocus-mem "$root/bin/hocus-mem"
+    ln -sf ../sbin/hocus-io "$root/bin/hocus-io"
 
     moddir="$root/lib/modules"
     while read -r mod; do

@@ -20,6 +20,7 @@ static void test_build_with_damon(void **state)
     g_autoptr(HdConfig) cfg = hd_config_new_default();
     g_autofree char *c = NULL;
 
+    cfg->damon_reclaim.enabled = TRUE;
     cfg->damon_reclaim.min_age_ms = 2500;
     cfg->damon_reclaim.quota_size = 64 * HD_MiB;
     c = hd_cmdline_build(NULL, NULL, &cfg->damon_reclaim);

@@ -29,7 +29,7 @@ static void test_defaults(void **state)
     assert_string_equal(c->network, "");
     assert_int_equal(c->sample_interval_ms, 1000);
     assert_int_equal(c->stop_timeout_s, 60);
-    assert_true(c->damon_reclaim.enabled);
+    assert_false(c->damon_reclaim.enabled);
     assert_int_equal(c->defaults.vcpus, 2);
     assert_int_equal(c->defaults.memory_max, 4 * HD_GiB);
     assert_true(g_str_has_suffix(c->guest.kernel, "/vmlinuz"));
@@ -44,7 +44,7 @@ static void test_values(void **state)
         "  \"state_dir\": \"/srv/hocusd\",\n"
         "  \"sample_interval_ms\": 250,\n"
         "  \"guest\": { \"kernel\": \"/k\", \"cmdline\": \"console=ttyS0\" },\n"
-        "  \"damon_reclaim\": { \"enabled\": false, \"quota_size\": \"64M\" },\n"
+        "  \"damon_reclaim\": { \"enabled\": true, \"quota_size\": \"64M\" },\n"
         "  \"defaults\": { \"memory_max\": \"2G\", \"memory_min\": 268435456 },\n"
         "  \"pressure\": { \"some_avg10_warning\": 5, \"some_avg10_critical\": 20.5 }\n"
         "}\n";
@@ -60,7 +60,7 @@ static void test_values(void **state)
     assert_int_equal(c->sample_interval_ms, 250);
     assert_string_equal(c->guest.kernel, "/k");
     assert_true(g_str_has_suffix(c->guest.initrd, "/initrd.img"));
-    assert_false(c->damon_reclaim.enabled);
+    assert_true(c->damon_reclaim.enabled);
     assert_int_equal(c->damon_reclaim.quota_size, 64 * HD_MiB);
     assert_int_equal(c->defaults.memory_max, 2 * HD_GiB);
     assert_int_equal(c->defaults.memory_min, 256 * HD_MiB);

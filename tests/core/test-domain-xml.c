@@ -79,7 +79,8 @@ static HdSpec *spec_for(const char *name, const char *base, const char *extra)
     return hd_spec_resolve(s, cfg, NULL);
 }
 
-static char *build(const HdSpec *spec, gboolean kvm, const char *disk, const char *network)
+static char *build_full(const HdSpec *spec, gboolean kvm, const char *disk, const char *network,
+                        gboolean damon)
 {
     g_autoptr(HdConfig) cfg = hd_config_new_default();
     HdMetadata md = { .spec = (HdSpec *)spec,
@@ -87,18 +88,17 @@ static char *build(const HdSpec *spec, gboolean kvm, const char *disk, const cha
                       .volume = NULL,
                       .created_usec = 1763870400000000 };
     g_autofree char *vol = g_strconcat(spec->name, ".qcow2", NULL);
-    g_autofree char *cmdline =
-        hd_cmdline_build(cfg->guest.cmdline, spec->cmdline_extra, &cfg->damon_reclaim);
+    g_autofree char *cmdline = NULL;
     g_autofree char *mdxml = NULL;
-    HdDomainXmlParams p = { .spec = spec,
-                            .kvm = kvm,
-                            .disk_path = disk,
-                            .cmdline = cmdline,
-                            .balloon_period_s = 2,
-                            .network = network };
+    HdDomainXmlParams p = {
+        .spec = spec, .kvm = kvm, .disk_path = disk, .balloon_period_s = 2, .network = network
+    };
     g_autoptr(GError) error = NULL;
     char *xml;
 
+    cfg->damon_reclaim.enabled = damon;
+    cmdline = hd_cmdline_build(cfg->guest.cmdline, spec->cmdline_extra, &cfg->damon_reclaim);
+    p.cmdline = cmdline;
     md.volume = vol;
     mdxml = hd_metadata_to_xml(&md);
     p.metadata_xml = mdxml;
@@ -106,6 +106,11 @@ static char *build(const HdSpec *spec, gboolean kvm, const char *disk, const cha
     if (xml == NULL)
         fail_msg("build failed: %s", error->message);
     return xml;
+}
+
+static char *build(const HdSpec *spec, gboolean kvm, const char *disk, const char *network)
+{
+    return build_full(spec, kvm, disk, network, FALSE);
 }
 
 static void test_tcg_plain(void **state)
@@ -122,6 +127,7 @@ static void test_tcg_plain(void **state)
     assert_non_null(strstr(xml, "detect_zeroes=\"unmap\""));
     assert_non_null(strstr(xml, "page_reporting.page_reporting_order=0"));
     assert_non_null(strstr(xml, "transparent_hugepage=never"));
+    assert_null(strstr(xml, "damon_reclaim")); /* off by default */
     assert_non_null(strstr(xml, "name=\"" HD_AGENT_CHANNEL_NAME "\""));
     assert_non_null(strstr(xml, "<hocus:workspace xmlns:hocus=\"" HD_XMLNS_URI "\""));
     assert_null(strstr(xml, "nosharepages")); /* KSM must be able to merge guest RAM */
@@ -132,9 +138,10 @@ static void test_tcg_plain(void **state)
 static void test_kvm_overlay_network(void **state)
 {
     g_autoptr(HdSpec) s = spec_for("a-b", "/srv/base & <co>.qcow2", "quiet");
-    g_autofree char *xml = build(s, TRUE, "/srv/img/a-b.qcow2", "default");
+    g_autofree char *xml = build_full(s, TRUE, "/srv/img/a-b.qcow2", "default", TRUE);
 
     assert_non_null(strstr(xml, "<domain type=\"kvm\">"));
+    assert_non_null(strstr(xml, " damon_reclaim.min_age=5000000 "));
     assert_non_null(strstr(xml, "host-passthrough"));
     /* user data is escaped by the XML library, never pasted in */
     assert_non_null(strstr(xml, "/srv/base &amp; &lt;co&gt;.qcow2"));

@@ -44,7 +44,7 @@ stop_pid() {
 cleanup() {
     local rc=$?
     set +e
-    for ws in "${E2E_WORKSPACES[@]}"; do
+    for ws in "${E2E_WORKSPACES[@]+"${E2E_WORKSPACES[@]}"}"; do
         virsh -c $URI destroy "$ws" >/dev/null 2>&1
         virsh -c $URI undefine "$ws" >/dev/null 2>&1
         virsh -c $URI vol-delete "$ws.qcow2" --pool hocusd-e2e >/dev/null 2>&1
@@ -101,11 +101,12 @@ start_hocusd() {
 
 hocusctl() { "$HD_HOCUSCTL" --bus-address "$BUS" "$@"; }
 
-# A unique workspace name, removed again at exit whatever happens.
+# new_name VAR WORD: set VAR to a unique workspace name that is removed again
+# at exit whatever happens. (Not "$(new_name)": a subshell could not record it.)
 new_name() {
-    local n="e2e-$1-$$"
+    local n="e2e-$2-$$"
     E2E_WORKSPACES+=("$n")
-    echo "$n"
+    printf -v "$1" '%s' "$n"
 }
 
 state_of() { hocusctl --json show "$1" | jq -r .state; }
@@ -142,3 +143,88 @@ now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 
 start_bus
+
+# ---- driving the guest through its serial console, as a user at the keyboard ----
+
+# guest_run WS TIMEOUT COMMAND: run COMMAND in the guest's console shell, print
+# its output, return its exit status. The end marker is built from two quoted
+# halves so that the shell's echo of the command line never matches it.
+guest_run() {
+    local ws=$1 t=$2 tty fd line rc=124 tag out=""
+    shift 2
+    tag="HD$RANDOM$RANDOM"
+    tty=$(virsh -c $URI ttyconsole "$ws")
+    exec {fd}<>"$tty"
+    stty -F "$tty" raw -echo 2>/dev/null || true
+    # One line: the shell reads it whole before running anything (stty in the
+    # guest flushes pending input), and "( CMD & )" is valid where "CMD &;" is not.
+    printf '( %s ); echo "%s""-end rc=$?"\n' "$*" "$tag" >&"$fd"
+    while IFS= read -r -t "$t" line <&"$fd"; do
+        line=${line%$'\r'}
+        # A prompt left over from an earlier command may precede the output.
+        while [[ $line =~ ^[a-z-]*#\ (.*)$ ]]; do line=${BASH_REMATCH[1]}; done
+        if [[ $line == "$tag-end rc="* ]]; then
+            rc=${line##*rc=}
+            break
+        fi
+        [[ $line == *"$tag"* ]] || out+="$line"$'\n'
+    done
+    exec {fd}>&-
+    printf '%s' "$out"
+    return "$rc"
+}
+
+# Wait until the guest's console shell answers; turn its echo off so that
+# only output comes back.
+wait_guest_shell() {
+    local ws=$1 i
+    for i in $(seq 1 30); do
+        if guest_run "$ws" 5 "stty -echo" >/dev/null 2>&1; then
+            # No prompt either: it is not part of any answer.
+            printf "PS1=''\n" > "$(virsh -c $URI ttyconsole "$ws")"
+            return 0
+        fi
+    done
+    fail "no shell on the console of $ws"
+}
+
+# ---- control domains: hocusd's definition with parts of the recipe removed ----
+
+# define_variant SRC_WS NEW_NAME SED_EXPR...: define NEW_NAME from SRC_WS's
+# inactive XML, without hocusd's metadata (hocusd ignores it), with its own
+# disk, the sed expressions applied. Removed again at exit.
+define_variant() {
+    local src=$1 name=$2 xml disk
+    shift 2
+    E2E_WORKSPACES+=("$name")
+    disk="$E2E_IMAGES/$name.qcow2"
+    qemu-img create -q -f qcow2 "$disk" 1G
+    xml=$(virsh -c $URI dumpxml --inactive "$src" |
+        sed -e "/<metadata>/,/<\/metadata>/d" -e "/<uuid>/d" \
+            -e "s|<name>$src</name>|<name>$name</name>|" \
+            -e "s|$E2E_IMAGES/$src.qcow2|$disk|")
+    for expr in "$@"; do xml=$(sed -e "$expr" <<< "$xml"); done
+    virsh -c $URI define /dev/stdin <<< "$xml" >/dev/null
+}
+
+# Host RSS (KiB) of a running domain's QEMU.
+domain_rss() { rss_kib "$(qemu_pid "$1")"; }
+
+# Sample RSS every 0.5 s for up to SECS until it is <= TARGET KiB; prints the
+# last value and the seconds it took (or SECS when it never got there).
+wait_rss_below() {
+    local ws=$1 target=$2 secs=$3 t0 r
+    t0=$(now)
+    while :; do
+        r=$(domain_rss "$ws")
+        if [ "$r" -le "$target" ]; then
+            echo "$r $(elapsed "$t0")"
+            return 0
+        fi
+        if awk -v e="$(elapsed "$t0")" -v s="$secs" 'BEGIN { exit !(e >= s) }'; then
+            echo "$r $secs"
+            return 1
+        fi
+        sleep 0.5
+    done
+}

@@ -4,9 +4,10 @@
 # survives hocusd being SIGKILLed and libvirtd being restarted.
 . "$(dirname "$0")/lib.sh"
 
-write_config '"stop_timeout_s": 45'
+# DAMON_RECLAIM is off by default; on here so that its parameters are checked too.
+write_config '"stop_timeout_s": 45, "damon_reclaim": { "enabled": true }'
 start_hocusd
-ws=$(new_name life)
+new_name ws life
 
 note "create and boot $ws"
 hocusctl create "$ws" >/dev/null

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # systemd/hocusd.example.json is valid and lists exactly the built-in defaults
-# (regenerate with: hocusd --config /dev/null/none --dump-config).
+# (regenerate with: echo {} > e.json; hocusd --config e.json --dump-config).
 set -euo pipefail
 hocusd=$1 example=$2
 "$hocusd" --config "$example" --check-config
