@@ -22,7 +22,7 @@ start_system_bus() {
     say "Starting the system D-Bus daemon"
     mkdir -p /run/dbus
     rm -f /run/dbus/system_bus_socket /run/dbus/pid
-    dbus-daemon --system --fork
+    setsid -f dbus-daemon --system --fork
     wait_socket /run/dbus/system_bus_socket dbus-daemon
     record dbus
 }
@@ -34,7 +34,9 @@ start_daemon() {
     fi
     say "Starting $name"
     rm -f "$pidfile"
-    "$name" -d
+    # A session of its own, so that nothing that ends this script's process
+    # group (a test runner, a terminal) takes the daemon with it.
+    setsid -f "$name" -d
     record "$name"
 }
 

@@ -59,6 +59,10 @@ cleanup() {
     exit $rc
 }
 trap cleanup EXIT
+# Signals end the script through exit, so that the EXIT trap cleans up.
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 start_bus() {
     sed -e "s|@SOCKET@|$E2E_DIR/bus|" -e "s|@POLICY@|$HD_POLICY|" \
@@ -69,7 +73,7 @@ start_bus() {
     for _ in $(seq 1 50); do [ -s "$E2E_DIR/bus.address" ] && break; sleep 0.1; done
     BUS=$(head -n1 "$E2E_DIR/bus.address")
     [ -n "$BUS" ] || fail "the test bus did not start"
-    export DBUS_SYSTEM_BUS_ADDRESS=$BUS
+    # Not exported: virsh and libvirtd must keep using the real system bus.
 }
 
 # extra JSON keys for the config, e.g. '"stop_timeout_s": 20'
@@ -150,28 +154,34 @@ start_bus
 # its output, return its exit status. The end marker is built from two quoted
 # halves so that the shell's echo of the command line never matches it.
 guest_run() {
-    local ws=$1 t=$2 tty fd line rc=124 tag out=""
-    shift 2
-    tag="HD$RANDOM$RANDOM"
-    tty=$(virsh -c $URI ttyconsole "$ws")
-    exec {fd}<>"$tty"
-    stty -F "$tty" raw -echo 2>/dev/null || true
-    # One line: the shell reads it whole before running anything (stty in the
-    # guest flushes pending input), and "( CMD & )" is valid where "CMD &;" is not.
-    printf '( %s ); echo "%s""-end rc=$?"\n' "$*" "$tag" >&"$fd"
-    while IFS= read -r -t "$t" line <&"$fd"; do
-        line=${line%$'\r'}
-        # A prompt left over from an earlier command may precede the output.
-        while [[ $line =~ ^[a-z-]*#\ (.*)$ ]]; do line=${BASH_REMATCH[1]}; done
-        if [[ $line == "$tag-end rc="* ]]; then
-            rc=${line##*rc=}
-            break
-        fi
-        [[ $line == *"$tag"* ]] || out+="$line"$'\n'
-    done
-    exec {fd}>&-
-    printf '%s' "$out"
-    return "$rc"
+    # In a subshell: meson runs tests as session leaders, and a session leader
+    # that opens a tty makes it its controlling terminal; destroying the VM
+    # would then hang it up and SIGHUP the test in the middle of its cleanup.
+    (
+        ws=$1 t=$2 rc=124 out=""
+        shift 2
+        tag="HD$RANDOM$RANDOM"
+        tty=$(virsh -c $URI ttyconsole "$ws")
+        exec {fd}<>"$tty"
+        stty -F "$tty" raw -echo 2>/dev/null || true
+        # One line: the shell reads it whole before running anything (stty in
+        # the guest flushes pending input), and "( CMD & )" is valid where
+        # "CMD &;" is not.
+        printf '( %s ); echo "%s""-end rc=$?"\n' "$*" "$tag" >&"$fd"
+        while IFS= read -r -t "$t" line <&"$fd"; do
+            line=${line%$'\r'}
+            # A prompt left over from an earlier command may precede the output.
+            while [[ $line =~ ^[a-z-]*#\ (.*)$ ]]; do line=${BASH_REMATCH[1]}; done
+            if [[ $line == "$tag-end rc="* ]]; then
+                rc=${line##*rc=}
+                break
+            fi
+            [[ $line == *"$tag"* ]] || out+="$line"$'\n'
+        done
+        exec {fd}>&-
+        printf '%s' "$out"
+        exit "$rc"
+    )
 }
 
 # Wait until the guest's console shell answers; turn its echo off so that
@@ -181,7 +191,7 @@ wait_guest_shell() {
     for i in $(seq 1 30); do
         if guest_run "$ws" 5 "stty -echo" >/dev/null 2>&1; then
             # No prompt either: it is not part of any answer.
-            printf "PS1=''\n" > "$(virsh -c $URI ttyconsole "$ws")"
+            (printf "PS1=''\n" > "$(virsh -c $URI ttyconsole "$ws")") # subshell: see guest_run
             return 0
         fi
     done
@@ -228,3 +238,55 @@ wait_rss_below() {
         sleep 0.5
     done
 }
+
+# ---- measuring ----
+
+# boot WS: start it (through hocusd if it is a workspace, else virsh), wait
+# for the agent's first line and a console shell; prints the boot seconds.
+boot() {
+    local ws=$1 t0
+    t0=$(now)
+    if hocusctl show "$ws" >/dev/null 2>&1; then
+        hocusctl start "$ws" >/dev/null
+    else
+        virsh -c $URI start "$ws" >/dev/null
+    fi
+    [ -n "$(first_agent_line "$ws" 120)" ] || fail "$ws sent nothing on its agent channel"
+    elapsed "$t0"
+    wait_guest_shell "$ws"
+}
+
+# Wait until the QEMU RSS of WS changes by less than 2 MiB over 2 s (at most 40 s).
+settle_rss() {
+    local ws=$1 prev=0 r i
+    for i in $(seq 1 20); do
+        r=$(domain_rss "$ws")
+        [ $((r > prev ? r - prev : prev - r)) -lt 2048 ] && return 0
+        prev=$r
+        sleep 2
+    done
+}
+
+# guest_wait_for WS FILE TEXT SECS: until FILE in the guest contains TEXT.
+guest_wait_for() {
+    local ws=$1 file=$2 text=$3 secs=$4 i
+    for i in $(seq 1 $((secs * 2))); do
+        guest_run "$ws" 10 "grep -q '$text' $file" >/dev/null 2>&1 && return 0
+        sleep 0.5
+    done
+    fail "$ws: '$text' did not appear in $file within $secs s"
+}
+
+# Highest RSS of WS seen by a sampler running in the background.
+start_rss_sampler() {
+    local ws=$1
+    ( while :; do domain_rss "$ws" 2>/dev/null; sleep 0.2; done ) > "$E2E_DIR/rss-$ws.log" &
+    SAMPLER_PID=$!
+}
+stop_rss_sampler() {
+    kill "$SAMPLER_PID" 2>/dev/null
+    wait "$SAMPLER_PID" 2>/dev/null || true
+    sort -n "$E2E_DIR/rss-$1.log" | tail -n1
+}
+
+mib() { echo $(($1 / 1024)); }   # KiB -> MiB
