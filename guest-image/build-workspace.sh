@@ -31,6 +31,14 @@ log() { printf 'guest-image: %s\n' "$*" >&2; }
 
 t0=$(date +%s)
 root="$out/cache/workspace-root"
+
+# debootstrap can leave /proc, /sys and /dev mounted inside the root: unmount
+# everything below it (deepest first) before imaging it, and on any exit.
+unmount_root() {
+    { grep -o " $root/[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do umount -l "$m" || true; done
+}
+trap unmount_root EXIT
+unmount_root
 rm -rf "$root"
 mkdir -p "$root" "$out/ssh"
 
@@ -98,6 +106,7 @@ log "trimming caches"
 chroot "$root" apt-get clean
 rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/tmp/* "$root"/var/log/*.log
 
+unmount_root
 log "making the $size ext4 image"
 rm -f "$out/workspace.raw"
 truncate -s "$size" "$out/workspace.raw"

@@ -61,8 +61,8 @@ build_and_install() {
 }
 
 build_guest_image() {
-    local flavour=${1:-test}
-    say "Building the guest image ($flavour flavour; cached when inputs are unchanged)"
+    local flavour=${1:-all}
+    say "Building the guest image ($flavour flavours; cached when inputs are unchanged)"
     "$HOCUS_ROOT/guest-image/build.sh" --flavour "$flavour" --agent-dir "$HOCUS_BUILD/guest-image"
     mkdir -p "$HOCUS_GUEST_DIR"
     chmod 0755 "$(dirname "$HOCUS_GUEST_DIR")" "$HOCUS_GUEST_DIR"
@@ -82,6 +82,17 @@ wait_socket() {
         sleep 0.1
     done
     die "$what did not create $path"
+}
+
+# Wait until libvirtd answers on qemu:///system (its socket can exist a
+# moment before it accepts, and the QEMU driver probes capabilities first).
+wait_libvirtd() {
+    local i
+    for i in $(seq 1 300); do
+        virsh -c qemu:///system version >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    virsh -c qemu:///system version >/dev/null || die "libvirtd does not answer on qemu:///system after 30 s"
 }
 
 # Wait until hocusd answers on the system bus (name owned, workspaces known).

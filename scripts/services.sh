@@ -33,7 +33,15 @@ start_daemon() {
         return
     fi
     say "Starting $name"
+    # Not running, so whatever pid file or socket a previous boot of the
+    # machine (or a killed session) left behind is stale: a stale socket
+    # would make the wait below return before the daemon listens.
     rm -f "$pidfile"
+    case $name in
+    libvirtd) rm -f /run/libvirt/libvirt-sock /run/libvirt/libvirt-sock-ro \
+                    /run/libvirt/libvirt-admin-sock ;;
+    virtlogd) rm -f /run/libvirt/virtlogd-sock /run/libvirt/virtlogd-admin-sock ;;
+    esac
     # A session of its own, so that nothing that ends this script's process
     # group (a test runner, a terminal) takes the daemon with it.
     setsid -f "$name" -d
@@ -62,7 +70,7 @@ start)
     start_daemon virtlogd /run/virtlogd.pid
     start_daemon libvirtd /run/libvirtd.pid
     wait_socket /run/libvirt/libvirt-sock libvirtd
-    virsh -c qemu:///system version >/dev/null || die "libvirtd does not answer on qemu:///system"
+    wait_libvirtd
     ;;
 stop)
     systemd_is_init && exit 0

@@ -62,8 +62,8 @@ static bool cgroup_is_root(const Options *o)
 }
 
 typedef struct {
-    HaMeminfo mem;
-    HaPsi psi;
+    HdKpMeminfo mem;
+    HdKpPsi psi;
     bool have_mem, have_psi;
     bool have_current, have_high, have_max, have_file, have_anon;
     uint64_t current, high, max, file, anon;
@@ -76,29 +76,29 @@ static void sample(const Options *o, Sample *s)
 
     memset(s, 0, sizeof(*s));
     if (ha_read(o->root, "/proc/meminfo", buf, sizeof(buf)))
-        s->have_mem = ha_parse_meminfo(buf, &s->mem);
+        s->have_mem = hd_kp_meminfo(buf, &s->mem);
     /* The root cgroup has no memory.pressure of its own: system-wide PSI is it. */
     if (cgroup_is_root(o))
         snprintf(path, sizeof(path), "/proc/pressure/memory");
     else
         snprintf(path, sizeof(path), "%s/memory.pressure", o->cgroup);
     if (ha_read(o->root, path, buf, sizeof(buf)))
-        s->have_psi = ha_parse_psi(buf, &s->psi);
+        s->have_psi = hd_kp_psi(buf, &s->psi);
     if (!cgroup_is_root(o)) {
         snprintf(path, sizeof(path), "%s/memory.current", o->cgroup);
         if (ha_read(o->root, path, buf, sizeof(buf)))
-            s->have_current = ha_parse_u64_or_max(buf, &s->current, &s->high_is_max);
+            s->have_current = hd_kp_u64_or_max(buf, &s->current, &s->high_is_max);
         snprintf(path, sizeof(path), "%s/memory.high", o->cgroup);
         if (ha_read(o->root, path, buf, sizeof(buf)))
-            s->have_high = ha_parse_u64_or_max(buf, &s->high, &s->high_is_max);
+            s->have_high = hd_kp_u64_or_max(buf, &s->high, &s->high_is_max);
         snprintf(path, sizeof(path), "%s/memory.max", o->cgroup);
         if (ha_read(o->root, path, buf, sizeof(buf)))
-            s->have_max = ha_parse_u64_or_max(buf, &s->max, &s->max_is_max);
+            s->have_max = hd_kp_u64_or_max(buf, &s->max, &s->max_is_max);
     }
     snprintf(path, sizeof(path), "%s/memory.stat", o->cgroup);
     if (ha_read(o->root, path, buf, sizeof(buf))) {
-        s->have_file = ha_parse_kv(buf, "file", &s->file);
-        s->have_anon = ha_parse_kv(buf, "anon", &s->anon);
+        s->have_file = hd_kp_kv(buf, "file", &s->file);
+        s->have_anon = hd_kp_kv(buf, "anon", &s->anon);
     }
     if (!s->have_file && s->have_mem && s->mem.have_file) {
         s->file = s->mem.active_file + s->mem.inactive_file;
@@ -129,7 +129,7 @@ static void do_reclaim(const Options *o, ReclaimStats *r, const Sample *before, 
         r->reclaimed += before->file - after.file;
 }
 
-static void emit_psi(HaJson *j, const char *key, const HaPsiLine *l, bool have)
+static void emit_psi(HaJson *j, const char *key, const HdKpPsiLine *l, bool have)
 {
     if (!have) {
         ha_json_null(j, key);
@@ -417,7 +417,7 @@ int main(int argc, char **argv)
     if (rv != 0)
         return rv;
     if (ha_read(o.root, "/proc/cmdline", cmdline, sizeof(cmdline)) &&
-        ha_cmdline_get(cmdline, "hocus.reclaim", value, sizeof(value)))
+        hd_kp_cmdline_get(cmdline, "hocus.reclaim", value, sizeof(value)))
         o.reclaim = strcmp(value, "0") != 0 && strcmp(value, "off") != 0;
 
     sigaction(SIGTERM, &sa, NULL);

@@ -49,7 +49,7 @@ static bool read_u64(const char *root, const char *path, uint64_t *v)
     char buf[64];
     bool is_max;
 
-    return ha_read(root, path, buf, sizeof(buf)) && ha_parse_u64_or_max(buf, v, &is_max) && !is_max;
+    return ha_read(root, path, buf, sizeof(buf)) && hd_kp_u64_or_max(buf, v, &is_max) && !is_max;
 }
 
 /* VIRTIO_BALLOON_F_REPORTING, from include/uapi/linux/virtio_balloon.h */
@@ -71,7 +71,7 @@ static void check_balloon(const char *root, HaRecipe *r)
         r->balloon_bound = true;
         snprintf(path, sizeof(path), "/sys/bus/virtio/devices/%s/features", e->d_name);
         if (ha_read(root, path, features, sizeof(features)) &&
-            ha_feature_bit(features, VIRTIO_BALLOON_F_REPORTING))
+            hd_kp_feature_bit(features, VIRTIO_BALLOON_F_REPORTING))
             r->free_page_reporting = true;
     }
     closedir(d);
@@ -80,7 +80,7 @@ static void check_balloon(const char *root, HaRecipe *r)
 void ha_recipe_check(const char *root, HaRecipe *r)
 {
     char buf[256];
-    HaPsi psi;
+    HdKpPsi psi;
     uint64_t v;
 
     memset(r, 0, sizeof(*r));
@@ -89,10 +89,10 @@ void ha_recipe_check(const char *root, HaRecipe *r)
     if (read_u64(root, "/sys/module/page_reporting/parameters/page_reporting_order", &v) && v < 64)
         r->page_reporting_order = (int)v;
     if (ha_read(root, "/sys/kernel/mm/transparent_hugepage/enabled", buf, sizeof(buf)))
-        ha_parse_thp_mode(buf, r->thp, sizeof(r->thp));
+        hd_kp_thp_mode(buf, r->thp, sizeof(r->thp));
     check_balloon(root, r);
     if (ha_read(root, "/proc/pressure/memory", buf, sizeof(buf)))
-        r->psi = ha_parse_psi(buf, &psi);
+        r->psi = hd_kp_psi(buf, &psi);
     if (ha_read(root, "/sys/fs/cgroup/cgroup.controllers", buf, sizeof(buf)))
         r->cgroup2_memory = strstr(buf, "memory") != NULL;
     if (ha_read(root, "/sys/module/damon_reclaim/parameters/enabled", buf, sizeof(buf))) {

@@ -8,56 +8,19 @@
  * port dev.hocus.agent.0 (docs/agent-protocol.md).
  *
  * Plain C and libc only: it is linked statically into the guest image.
- * ha-parse.c, ha-reclaim.c and ha-json.c are pure (no I/O, no clock) and are
- * unit-tested on the host.
+ * The kernel-file parsers are shared with hocusd (src/core/hd-kparse.c);
+ * ha-reclaim.c and ha-json.c are pure (no I/O, no clock) and unit-tested.
  */
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hocusd/hd-kparse.h"
+
 #define HA_PROTOCOL_VERSION 1
 #define HA_LINE_MAX         4096 /* bytes per line, newline included */
 #define HA_PORT_NAME        "dev.hocus.agent.0"
-
-/* ---- ha-parse.c: parse file contents already read into memory ---- */
-
-/* /proc/meminfo; values in bytes. have_* say which keys were present. */
-typedef struct {
-    uint64_t total, free, available, cached, buffers, shmem, anon, unevictable, mlocked;
-    uint64_t active_file, inactive_file;
-    bool have_total, have_free, have_available, have_cached, have_anon, have_file;
-} HaMeminfo;
-
-bool ha_parse_meminfo(const char *text, HaMeminfo *out);
-
-/* One PSI line set: "some avg10=.. avg60=.. avg300=.. total=.." (+ "full ..."). */
-typedef struct {
-    double avg10, avg60, avg300;
-    uint64_t total_us;
-} HaPsiLine;
-
-typedef struct {
-    HaPsiLine some, full;
-    bool have_some, have_full;
-} HaPsi;
-
-bool ha_parse_psi(const char *text, HaPsi *out);
-
-/* "key value" lines (cgroup memory.stat); FALSE when key is absent. */
-bool ha_parse_kv(const char *text, const char *key, uint64_t *value);
-
-/* A single number, or "max" (sets *is_max). */
-bool ha_parse_u64_or_max(const char *text, uint64_t *value, bool *is_max);
-
-/* "always madvise [never]" -> "never". Writes at most len-1 chars. */
-bool ha_parse_thp_mode(const char *text, char *mode, size_t len);
-
-/* virtio "features" file: a string of '0'/'1', one per feature bit. */
-bool ha_feature_bit(const char *features, unsigned bit);
-
-/* "hocus.reclaim=0" style kernel cmdline lookup; value copied into buf. */
-bool ha_cmdline_get(const char *cmdline, const char *key, char *buf, size_t len);
 
 /* ---- ha-reclaim.c: the pressure-driven reclaim decision ---- */
 

@@ -13,7 +13,8 @@ gboolean hd_host_has_kvm(const char *root);
 /* A regular file that exists (kernel, initrd, base image). key names it in the error. */
 gboolean hd_host_check_file(const char *key, const char *path, GError **error);
 
-/* "qcow2" when the file starts with the qcow2 magic, else "raw". */
-char *hd_host_image_format(const char *path, GError **error);
+/* A disk image's format ("qcow2" by its magic, else "raw") and the size of
+ * the disk it holds (the qcow2 header's size field, or a raw file's length). */
+gboolean hd_host_image_info(const char *path, char **format, guint64 *virtual_size, GError **error);
 
 G_END_DECLS

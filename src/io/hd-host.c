@@ -33,21 +33,34 @@ gboolean hd_host_check_file(const char *key, const char *path, GError **error)
     return TRUE;
 }
 
-char *hd_host_image_format(const char *path, GError **error)
+gboolean hd_host_image_info(const char *path, char **format, guint64 *virtual_size, GError **error)
 {
     static const unsigned char qcow2_magic[4] = { 'Q', 'F', 'I', 0xfb };
-    unsigned char head[4] = { 0 };
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    unsigned char head[32] = { 0 };
+    struct stat st;
     ssize_t n;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-    if (fd < 0) {
+    if (fd < 0 || fstat(fd, &st) < 0) {
         int e = errno;
+        if (fd >= 0)
+            close(fd);
         g_set_error(error, HD_ERROR, HD_ERROR_INVALID_SPEC, "key 'base_image': %s: %s", path,
                     g_strerror(e));
-        return NULL;
+        return FALSE;
     }
     n = read(fd, head, sizeof(head));
     close(fd);
-    return g_strdup(n == (ssize_t)sizeof(head) && memcmp(head, qcow2_magic, 4) == 0 ? "qcow2"
-                                                                                    : "raw");
+    if (n == (ssize_t)sizeof(head) && memcmp(head, qcow2_magic, 4) == 0) {
+        /* qcow2 header: the virtual size is a big-endian u64 at offset 24. */
+        guint64 size = 0;
+        for (int i = 24; i < 32; i++)
+            size = (size << 8) | head[i];
+        *format = g_strdup("qcow2");
+        *virtual_size = size;
+    } else {
+        *format = g_strdup("raw");
+        *virtual_size = (guint64)st.st_size;
+    }
+    return TRUE;
 }

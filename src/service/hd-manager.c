@@ -8,6 +8,7 @@
 #include "hocusd/hd-error.h"
 #include "hocusd/hd-host.h"
 #include "hocusd/hd-names.h"
+#include "hocusd/hd-size.h"
 
 /* dev.hocus.Hocusd1.Manager at /dev/hocus/Hocusd1. */
 
@@ -50,11 +51,20 @@ static gpointer create_thread(virConnectPtr conn, gpointer data, GError **error)
         !hd_host_check_file("initrd", s->initrd, error))
         return NULL;
     if (s->base_image != NULL) {
-        if (!hd_host_check_file("base_image", s->base_image, error))
+        guint64 base_size = 0;
+
+        if (!hd_host_check_file("base_image", s->base_image, error) ||
+            !hd_host_image_info(s->base_image, &base_format, &base_size, error))
             return NULL;
-        base_format = hd_host_image_format(s->base_image, error);
-        if (base_format == NULL)
+        /* A smaller overlay would cut the base's filesystem off. */
+        if (base_size > s->disk_size) {
+            g_autofree char *want = hd_size_format(s->disk_size);
+            g_autofree char *have = hd_size_format(base_size);
+            g_set_error(error, HD_ERROR, HD_ERROR_INVALID_SPEC,
+                        "key 'disk_size': %s is smaller than the base image %s (%s)", want,
+                        s->base_image, have);
             return NULL;
+        }
     }
     if (!hd_libvirt_check_name_free(conn, s->name, error))
         return NULL;

@@ -35,9 +35,9 @@ static const char meminfo_612[] = "MemTotal:        1001356 kB\n"
 
 static void test_meminfo(void **state)
 {
-    HaMeminfo m;
+    HdKpMeminfo m;
 
-    assert_true(ha_parse_meminfo(meminfo_612, &m));
+    assert_true(hd_kp_meminfo(meminfo_612, &m));
     assert_int_equal(m.total, 1001356ull * 1024);
     assert_int_equal(m.free, 412340ull * 1024);
     assert_int_equal(m.available, 812000ull * 1024);
@@ -60,32 +60,32 @@ static void test_meminfo_malformed(void **state)
         "MemFree:          412340 kB\n",              /* no MemTotal */
         "MemTotal 1001356 kB\n",                      /* no colon */
     };
-    HaMeminfo m;
+    HdKpMeminfo m;
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        if (ha_parse_meminfo(bad[i], &m))
+        if (hd_kp_meminfo(bad[i], &m))
             fail_msg("case %zu accepted", i);
     }
-    assert_false(ha_parse_meminfo(NULL, &m));
+    assert_false(hd_kp_meminfo(NULL, &m));
     /* A truncated file keeps what it had. */
-    assert_true(ha_parse_meminfo("MemTotal: 1024 kB\nMemFree: 12", &m));
+    assert_true(hd_kp_meminfo("MemTotal: 1024 kB\nMemFree: 12", &m));
     assert_int_equal(m.total, 1024 * 1024);
     assert_false(m.have_free);
 }
 
 static void test_psi(void **state)
 {
-    HaPsi p;
+    HdKpPsi p;
 
-    assert_true(ha_parse_psi("some avg10=1.50 avg60=0.25 avg300=0.00 total=123456\n"
-                             "full avg10=0.10 avg60=0.00 avg300=0.00 total=789\n",
-                             &p));
+    assert_true(hd_kp_psi("some avg10=1.50 avg60=0.25 avg300=0.00 total=123456\n"
+                          "full avg10=0.10 avg60=0.00 avg300=0.00 total=789\n",
+                          &p));
     assert_true(p.have_some && p.have_full);
     assert_true(p.some.avg10 == 1.5);
     assert_int_equal(p.some.total_us, 123456);
     assert_int_equal(p.full.total_us, 789);
     /* Older kernels have no "full" line for cpu; memory always has both. */
-    assert_true(ha_parse_psi("some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n", &p));
+    assert_true(hd_kp_psi("some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n", &p));
     assert_false(p.have_full);
 
     static const char *const bad[] = {
@@ -99,7 +99,7 @@ static void test_psi(void **state)
         "full avg10=0.00 avg60=0.00 avg300=0.00 total=5\n", /* no "some" */
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        if (ha_parse_psi(bad[i], &p))
+        if (hd_kp_psi(bad[i], &p))
             fail_msg("case %zu accepted", i);
     }
 }
@@ -110,49 +110,49 @@ static void test_kv_and_numbers(void **state)
     uint64_t v = 0;
     bool is_max;
 
-    assert_true(ha_parse_kv(stat, "file", &v));
+    assert_true(hd_kp_kv(stat, "file", &v));
     assert_int_equal(v, 4194304);
-    assert_true(ha_parse_kv(stat, "anon", &v));
+    assert_true(hd_kp_kv(stat, "anon", &v));
     assert_int_equal(v, 1048576);
-    assert_false(ha_parse_kv(stat, "fil", &v));
-    assert_false(ha_parse_kv("file x\n", "file", &v));
-    assert_false(ha_parse_kv(NULL, "file", &v));
+    assert_false(hd_kp_kv(stat, "fil", &v));
+    assert_false(hd_kp_kv("file x\n", "file", &v));
+    assert_false(hd_kp_kv(NULL, "file", &v));
 
-    assert_true(ha_parse_u64_or_max("max\n", &v, &is_max));
+    assert_true(hd_kp_u64_or_max("max\n", &v, &is_max));
     assert_true(is_max);
-    assert_true(ha_parse_u64_or_max("268435456\n", &v, &is_max));
+    assert_true(hd_kp_u64_or_max("268435456\n", &v, &is_max));
     assert_false(is_max);
     assert_int_equal(v, 268435456);
-    assert_false(ha_parse_u64_or_max("maximum\n", &v, &is_max));
-    assert_false(ha_parse_u64_or_max("-1\n", &v, &is_max));
-    assert_false(ha_parse_u64_or_max("", &v, &is_max));
+    assert_false(hd_kp_u64_or_max("maximum\n", &v, &is_max));
+    assert_false(hd_kp_u64_or_max("-1\n", &v, &is_max));
+    assert_false(hd_kp_u64_or_max("", &v, &is_max));
 }
 
 static void test_thp_features_cmdline(void **state)
 {
     char mode[16], buf[16];
 
-    assert_true(ha_parse_thp_mode("always madvise [never]\n", mode, sizeof(mode)));
+    assert_true(hd_kp_thp_mode("always madvise [never]\n", mode, sizeof(mode)));
     assert_string_equal(mode, "never");
-    assert_true(ha_parse_thp_mode("[always] madvise never\n", mode, sizeof(mode)));
+    assert_true(hd_kp_thp_mode("[always] madvise never\n", mode, sizeof(mode)));
     assert_string_equal(mode, "always");
-    assert_false(ha_parse_thp_mode("always madvise never\n", mode, sizeof(mode)));
-    assert_false(ha_parse_thp_mode("[]\n", mode, sizeof(mode)));
-    assert_false(ha_parse_thp_mode("[averyveryverylongmode]\n", mode, sizeof(mode)));
-    assert_false(ha_parse_thp_mode("[N3V]\n", mode, sizeof(mode)));
+    assert_false(hd_kp_thp_mode("always madvise never\n", mode, sizeof(mode)));
+    assert_false(hd_kp_thp_mode("[]\n", mode, sizeof(mode)));
+    assert_false(hd_kp_thp_mode("[averyveryverylongmode]\n", mode, sizeof(mode)));
+    assert_false(hd_kp_thp_mode("[N3V]\n", mode, sizeof(mode)));
 
-    assert_true(ha_feature_bit("0000010000\n", 5));
-    assert_false(ha_feature_bit("0000000000\n", 5));
-    assert_false(ha_feature_bit("0001", 5));
-    assert_false(ha_feature_bit(NULL, 0));
+    assert_true(hd_kp_feature_bit("0000010000\n", 5));
+    assert_false(hd_kp_feature_bit("0000000000\n", 5));
+    assert_false(hd_kp_feature_bit("0001", 5));
+    assert_false(hd_kp_feature_bit(NULL, 0));
 
-    assert_true(
-        ha_cmdline_get("console=ttyS0 hocus.reclaim=0 quiet\n", "hocus.reclaim", buf, sizeof(buf)));
+    assert_true(hd_kp_cmdline_get("console=ttyS0 hocus.reclaim=0 quiet\n", "hocus.reclaim", buf,
+                                  sizeof(buf)));
     assert_string_equal(buf, "0");
-    assert_false(ha_cmdline_get("xhocus.reclaim=1", "hocus.reclaim", buf, sizeof(buf)));
-    assert_false(ha_cmdline_get("hocus.reclaimer=1", "hocus.reclaim", buf, sizeof(buf)));
+    assert_false(hd_kp_cmdline_get("xhocus.reclaim=1", "hocus.reclaim", buf, sizeof(buf)));
+    assert_false(hd_kp_cmdline_get("hocus.reclaimer=1", "hocus.reclaim", buf, sizeof(buf)));
     assert_false(
-        ha_cmdline_get("hocus.reclaim=0123456789abcdefXYZ", "hocus.reclaim", buf, sizeof(buf)));
+        hd_kp_cmdline_get("hocus.reclaim=0123456789abcdefXYZ", "hocus.reclaim", buf, sizeof(buf)));
 }
 
 static HaReclaimDecision step(const HaReclaimParams *p, HaReclaimState *s, uint64_t t_s,

@@ -201,14 +201,23 @@ wait_guest_shell() {
 # ---- control domains: hocusd's definition with parts of the recipe removed ----
 
 # define_variant SRC_WS NEW_NAME SED_EXPR...: define NEW_NAME from SRC_WS's
-# inactive XML, without hocusd's metadata (hocusd ignores it), with its own
-# disk, the sed expressions applied. Removed again at exit.
+# inactive XML, without hocusd's metadata (hocusd ignores it), with a disk of
+# its own like the source's (same size, same base image), the sed expressions
+# applied. Removed again at exit.
 define_variant() {
-    local src=$1 name=$2 xml disk
+    local src=$1 name=$2 xml disk srcdisk backing size
     shift 2
     E2E_WORKSPACES+=("$name")
     disk="$E2E_IMAGES/$name.qcow2"
-    qemu-img create -q -f qcow2 "$disk" 1G
+    # The same kind of disk as the source: an overlay of the same base, if any.
+    srcdisk="$E2E_IMAGES/$src.qcow2"
+    backing=$(qemu-img info -U --output=json "$srcdisk" | jq -r '."backing-filename" // empty')
+    size=$(qemu-img info -U --output=json "$srcdisk" | jq -r '."virtual-size"')
+    if [ -n "$backing" ]; then
+        qemu-img create -q -f qcow2 -F qcow2 -b "$backing" "$disk" "$size"
+    else
+        qemu-img create -q -f qcow2 "$disk" "$size"
+    fi
     xml=$(virsh -c $URI dumpxml --inactive "$src" |
         sed -e "/<metadata>/,/<\/metadata>/d" -e "/<uuid>/d" \
             -e "s|<name>$src</name>|<name>$name</name>|" \

@@ -190,6 +190,33 @@ static void test_errors(void **state)
     }
 }
 
+static void test_disk_smaller_than_base(void **state)
+{
+    /* A qcow2 header (magic, version 3) whose disk is 4 GiB. */
+    unsigned char header[32] = { 'Q', 'F', 'I', 0xfb, 0, 0, 0, 3 };
+    g_autofree char *base = g_build_filename(env->dir, "base.qcow2", NULL);
+    g_autofree char *spec = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) r = NULL;
+
+    header[27] = 0x01; /* bytes 24..31 big-endian: 0x0000000100000000 = 4 GiB */
+    assert_true(g_file_set_contents(base, (const char *)header, sizeof(header), NULL));
+    spec = g_strdup_printf("{'name': <'small'>, 'base_image': <'%s'>, 'disk_size': <'1G'>}", base);
+    r = create(spec, &error);
+    assert_null(r);
+    expect_error(error, "dev.hocus.Hocusd1.Error.InvalidSpec",
+                 "key 'disk_size': 1 GiB is smaller than the base image");
+    assert_false(listed(HD_DBUS_WORKSPACE_PREFIX "small"));
+    g_clear_pointer(&spec, g_free);
+    spec = g_strdup_printf("{'name': <'big-enough'>, 'base_image': <'%s'>, 'disk_size': <'4G'>}",
+                           base);
+    g_clear_pointer(&r, g_variant_unref);
+    g_clear_error(&error);
+    r = create(spec, &error);
+    assert_non_null(r);
+    call_ws(HD_DBUS_WORKSPACE_PREFIX "big_enough", "Delete", NULL);
+}
+
 static void test_state_errors(void **state)
 {
     g_autofree char *path = create_ok("{'name': <'state-1'>}");
@@ -379,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_get_workspace),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_state_errors),
+        cmocka_unit_test(test_disk_smaller_than_base),
         cmocka_unit_test(test_object_manager),
         cmocka_unit_test(test_manager_properties),
         cmocka_unit_test(test_policy_denies_mutations),

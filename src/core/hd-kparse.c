@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Parsers of Linux kernel files, from text already read into memory: no I/O,
+ * no allocation, plain C. Shared by hocusd (host side) and hocus-agent (in the
+ * guest, linked statically without GLib).
+ */
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ha.h"
+#include "hocusd/hd-kparse.h"
 
 /* Parse an unsigned decimal at *p; advances *p. */
 static bool parse_u64(const char **p, uint64_t *out)
@@ -26,23 +31,23 @@ static bool parse_u64(const char **p, uint64_t *out)
     return true;
 }
 
-bool ha_parse_meminfo(const char *text, HaMeminfo *out)
+bool hd_kp_meminfo(const char *text, HdKpMeminfo *out)
 {
     static const struct {
         const char *key;
         size_t off;
     } keys[] = {
-        { "MemTotal", offsetof(HaMeminfo, total) },
-        { "MemFree", offsetof(HaMeminfo, free) },
-        { "MemAvailable", offsetof(HaMeminfo, available) },
-        { "Cached", offsetof(HaMeminfo, cached) },
-        { "Buffers", offsetof(HaMeminfo, buffers) },
-        { "Shmem", offsetof(HaMeminfo, shmem) },
-        { "AnonPages", offsetof(HaMeminfo, anon) },
-        { "Unevictable", offsetof(HaMeminfo, unevictable) },
-        { "Mlocked", offsetof(HaMeminfo, mlocked) },
-        { "Active(file)", offsetof(HaMeminfo, active_file) },
-        { "Inactive(file)", offsetof(HaMeminfo, inactive_file) },
+        { "MemTotal", offsetof(HdKpMeminfo, total) },
+        { "MemFree", offsetof(HdKpMeminfo, free) },
+        { "MemAvailable", offsetof(HdKpMeminfo, available) },
+        { "Cached", offsetof(HdKpMeminfo, cached) },
+        { "Buffers", offsetof(HdKpMeminfo, buffers) },
+        { "Shmem", offsetof(HdKpMeminfo, shmem) },
+        { "AnonPages", offsetof(HdKpMeminfo, anon) },
+        { "Unevictable", offsetof(HdKpMeminfo, unevictable) },
+        { "Mlocked", offsetof(HdKpMeminfo, mlocked) },
+        { "Active(file)", offsetof(HdKpMeminfo, active_file) },
+        { "Inactive(file)", offsetof(HdKpMeminfo, inactive_file) },
     };
     const char *line = text;
     bool active = false, inactive = false;
@@ -93,7 +98,7 @@ bool ha_parse_meminfo(const char *text, HaMeminfo *out)
     return out->have_total;
 }
 
-static bool parse_psi_line(const char *p, HaPsiLine *out)
+static bool psi_line(const char *p, HdKpPsiLine *out)
 {
     /* avg10=0.12 avg60=0.00 avg300=0.00 total=12345 */
     static const char *const names[] = { "avg10=", "avg60=", "avg300=" };
@@ -120,7 +125,7 @@ static bool parse_psi_line(const char *p, HaPsiLine *out)
     return parse_u64(&p, &out->total_us) && (*p == '\0' || *p == '\n');
 }
 
-bool ha_parse_psi(const char *text, HaPsi *out)
+bool hd_kp_psi(const char *text, HdKpPsi *out)
 {
     const char *line = text;
 
@@ -129,9 +134,9 @@ bool ha_parse_psi(const char *text, HaPsi *out)
         return false;
     while (*line != '\0') {
         if (strncmp(line, "some ", 5) == 0)
-            out->have_some = parse_psi_line(line + 5, &out->some);
+            out->have_some = psi_line(line + 5, &out->some);
         else if (strncmp(line, "full ", 5) == 0)
-            out->have_full = parse_psi_line(line + 5, &out->full);
+            out->have_full = psi_line(line + 5, &out->full);
         line = strchr(line, '\n');
         if (line == NULL)
             break;
@@ -140,7 +145,7 @@ bool ha_parse_psi(const char *text, HaPsi *out)
     return out->have_some;
 }
 
-bool ha_parse_kv(const char *text, const char *key, uint64_t *value)
+bool hd_kp_kv(const char *text, const char *key, uint64_t *value)
 {
     size_t klen = strlen(key);
     const char *line = text;
@@ -165,7 +170,7 @@ bool ha_parse_kv(const char *text, const char *key, uint64_t *value)
     return false;
 }
 
-bool ha_parse_u64_or_max(const char *text, uint64_t *value, bool *is_max)
+bool hd_kp_u64_or_max(const char *text, uint64_t *value, bool *is_max)
 {
     const char *p = text;
 
@@ -180,7 +185,7 @@ bool ha_parse_u64_or_max(const char *text, uint64_t *value, bool *is_max)
     return parse_u64(&p, value) && (*p == '\n' || *p == '\0');
 }
 
-bool ha_parse_thp_mode(const char *text, char *mode, size_t len)
+bool hd_kp_thp_mode(const char *text, char *mode, size_t len)
 {
     const char *open, *close;
 
@@ -199,14 +204,14 @@ bool ha_parse_thp_mode(const char *text, char *mode, size_t len)
     return true;
 }
 
-bool ha_feature_bit(const char *features, unsigned bit)
+bool hd_kp_feature_bit(const char *features, unsigned bit)
 {
     if (features == NULL || strlen(features) <= bit)
         return false;
     return features[bit] == '1';
 }
 
-bool ha_cmdline_get(const char *cmdline, const char *key, char *buf, size_t len)
+bool hd_kp_cmdline_get(const char *cmdline, const char *key, char *buf, size_t len)
 {
     size_t klen = strlen(key);
     const char *p = cmdline;
@@ -226,6 +231,117 @@ bool ha_cmdline_get(const char *cmdline, const char *key, char *buf, size_t len)
             return true;
         }
         p += strcspn(p, " \n");
+    }
+    return false;
+}
+
+bool hd_kp_cgroup2_path(const char *text, char *path, size_t len)
+{
+    /* "0::/machine/qemu-1-dev.libvirt-qemu" (the cgroup v2 line). */
+    const char *line = text;
+
+    if (text == NULL || len == 0)
+        return false;
+    while (*line != '\0') {
+        size_t n = strcspn(line, "\n");
+        if (strncmp(line, "0::", 3) == 0 && n > 3 && line[3] == '/') {
+            if (n - 3 >= len)
+                return false;
+            memcpy(path, line + 3, n - 3);
+            path[n - 3] = '\0';
+            /* A path with ".." could lead a reader outside the cgroup tree. */
+            return strstr(path, "/..") == NULL;
+        }
+        line += n;
+        if (*line == '\n')
+            line++;
+    }
+    return false;
+}
+
+bool hd_kp_status_kib(const char *text, const char *key, uint64_t *kib)
+{
+    size_t klen = strlen(key);
+    const char *line = text;
+
+    if (text == NULL)
+        return false;
+    while (*line != '\0') {
+        if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
+            const char *p = line + klen + 1;
+            while (*p == ' ' || *p == '\t')
+                p++;
+            return parse_u64(&p, kib) && strncmp(p, " kB", 3) == 0;
+        }
+        line = strchr(line, '\n');
+        if (line == NULL)
+            break;
+        line++;
+    }
+    return false;
+}
+
+bool hd_kp_stat_cpu_ticks(const char *text, uint64_t *ticks)
+{
+    /* pid (comm) state ppid ... utime(14) stime(15): comm may hold spaces and
+     * parentheses, so count fields from the last ')'. */
+    const char *p;
+    uint64_t utime, stime;
+
+    if (text == NULL || (p = strrchr(text, ')')) == NULL)
+        return false;
+    p++;
+    for (int field = 3; field < 14; field++) {
+        while (*p == ' ')
+            p++;
+        if (*p == '\0' || *p == '\n')
+            return false;
+        p += strcspn(p, " \n");
+    }
+    while (*p == ' ')
+        p++;
+    if (!parse_u64(&p, &utime) || *p != ' ')
+        return false;
+    p++;
+    if (!parse_u64(&p, &stime))
+        return false;
+    *ticks = utime + stime;
+    return true;
+}
+
+bool hd_kp_cgroup2_mount(const char *mountinfo, char *path, size_t len)
+{
+    /* mountinfo: "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPER" */
+    const char *line = mountinfo;
+
+    if (mountinfo == NULL || len == 0)
+        return false;
+    while (*line != '\0') {
+        size_t n = strcspn(line, "\n");
+        const char *dash = NULL;
+        for (const char *q = line; q + 2 < line + n; q++) {
+            if (q[0] == ' ' && q[1] == '-' && q[2] == ' ') {
+                dash = q;
+                break;
+            }
+        }
+        if (dash != NULL && strncmp(dash + 3, "cgroup2 ", 8) == 0) {
+            const char *mp = line;
+            size_t mlen;
+            for (int field = 0; field < 4; field++) {
+                mp += strcspn(mp, " ");
+                mp++;
+            }
+            mlen = strcspn(mp, " ");
+            if (mp < dash && mlen < len) {
+                memcpy(path, mp, mlen);
+                path[mlen] = '\0';
+                return true;
+            }
+        }
+        line += n;
+        if (*line == '\n')
+            line++;
     }
     return false;
 }
