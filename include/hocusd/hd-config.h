@@ -48,6 +48,7 @@ typedef struct {
     guint sample_interval_ms;
     guint balloon_period_s;
     guint stop_timeout_s;
+    guint tcg_tb_cache_mib; /* TCG translation cache per VM; 0 leaves QEMU's default */
     HdGuestConfig guest;
     HdDamonConfig damon_reclaim;
     HdSpecDefaults defaults;

@@ -14,6 +14,7 @@ typedef struct {
     const char *disk_path;    /* the workspace's qcow2 volume */
     const char *cmdline;      /* full kernel cmdline (hd_cmdline_build) */
     guint balloon_period_s;   /* balloon statistics period */
+    guint tcg_tb_cache_mib;   /* without kvm: TCG translation cache size; 0 for QEMU's default */
     const char *network;      /* libvirt network for a NIC, NULL or "" for none */
     const char *metadata_xml; /* hd_metadata_to_xml() */
 } HdDomainXmlParams;

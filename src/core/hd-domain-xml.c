@@ -85,8 +85,9 @@ static void add_network(GVirConfigDomain *domain, const char *network)
  * never formatted into XML text):
  *   <memballoon ... autodeflate='on' freePageReporting='on'><stats period='N'/>
  *   <disk><driver ... detect_zeroes='unmap'/>
+ *   <features><tcg><tb-cache unit='MiB'>N</tb-cache></tcg> (TCG only)
  */
-static gboolean amend_recipe(xmlNodePtr root, guint balloon_period_s, GError **error)
+static gboolean amend_recipe(xmlNodePtr root, const HdDomainXmlParams *p, GError **error)
 {
     xmlNodePtr devices = hd_xml_child(root, "devices");
     xmlNodePtr balloon = hd_xml_child(devices, "memballoon");
@@ -102,10 +103,25 @@ static gboolean amend_recipe(xmlNodePtr root, guint balloon_period_s, GError **e
     }
     xmlSetProp(balloon, BAD_CAST "autodeflate", BAD_CAST "on");
     xmlSetProp(balloon, BAD_CAST "freePageReporting", BAD_CAST "on");
-    g_snprintf(period, sizeof(period), "%u", balloon_period_s);
+    g_snprintf(period, sizeof(period), "%u", p->balloon_period_s);
     stats = xmlNewChild(balloon, NULL, BAD_CAST "stats", NULL);
     xmlSetProp(stats, BAD_CAST "period", BAD_CAST period);
     xmlSetProp(driver, BAD_CAST "detect_zeroes", BAD_CAST "unmap");
+
+    if (!p->kvm && p->tcg_tb_cache_mib > 0) {
+        xmlNodePtr features = hd_xml_child(root, "features");
+        xmlNodePtr tcg, cache;
+        char mib[16];
+
+        if (features == NULL) {
+            g_set_error(error, HD_ERROR, HD_ERROR_FAILED, "libvirt-gconfig output lacks <features>");
+            return FALSE;
+        }
+        g_snprintf(mib, sizeof(mib), "%u", p->tcg_tb_cache_mib);
+        tcg = xmlNewChild(features, NULL, BAD_CAST "tcg", NULL);
+        cache = xmlNewChild(tcg, NULL, BAD_CAST "tb-cache", BAD_CAST mib);
+        xmlSetProp(cache, BAD_CAST "unit", BAD_CAST "MiB");
+    }
     return TRUE;
 }
 
@@ -170,7 +186,7 @@ char *hd_domain_xml_build(const HdDomainXmlParams *p, GError **error)
     doc = hd_xml_parse(gconfig_xml, error);
     if (doc == NULL)
         return NULL;
-    if (amend_recipe(xmlDocGetRootElement(doc), p->balloon_period_s, error))
+    if (amend_recipe(xmlDocGetRootElement(doc), p, error))
         out = hd_xml_node_to_string(xmlDocGetRootElement(doc), FALSE);
     xmlFreeDoc(doc);
     return out;

@@ -326,14 +326,18 @@ bool hd_kp_cgroup2_mount(const char *mountinfo, char *path, size_t len)
             }
         }
         if (dash != NULL && strncmp(dash + 3, "cgroup2 ", 8) == 0) {
+            /* The mount point is the fifth field; stay before the " - ". */
             const char *mp = line;
             size_t mlen;
-            for (int field = 0; field < 4; field++) {
+            int field = 0;
+            while (field < 4 && mp < dash) {
                 mp += strcspn(mp, " ");
-                mp++;
+                if (mp < dash)
+                    mp++;
+                field++;
             }
             mlen = strcspn(mp, " ");
-            if (mp < dash && mlen < len) {
+            if (field == 4 && mp < dash && mp + mlen <= dash && mlen > 0 && mlen < len) {
                 memcpy(path, mp, mlen);
                 path[mlen] = '\0';
                 return true;

@@ -21,6 +21,7 @@ typedef struct {
     char *base_cmdline;
     HdDamonConfig damon;
     guint balloon_period_s;
+    guint tcg_tb_cache_mib;
     char *network;
 } CreateJob;
 
@@ -84,6 +85,7 @@ static gpointer create_thread(virConnectPtr conn, gpointer data, GError **error)
     p.disk_path = disk;
     p.cmdline = cmdline;
     p.balloon_period_s = job->balloon_period_s;
+    p.tcg_tb_cache_mib = job->tcg_tb_cache_mib;
     p.network = job->network;
     p.metadata_xml = md_xml;
     dom_xml = hd_domain_xml_build(&p, error);
@@ -183,6 +185,7 @@ static gboolean handle_create(HdDbusManager *iface, GDBusMethodInvocation *invoc
     job->base_cmdline = g_strdup(c->guest.cmdline);
     job->damon = c->damon_reclaim;
     job->balloon_period_s = c->balloon_period_s;
+    job->tcg_tb_cache_mib = c->tcg_tb_cache_mib;
     job->network = g_strdup(c->network);
     g_hash_table_add(d->creating, g_strdup(job->md->spec->name));
     hd_job_run(d, create_thread, job, (GDestroyNotify)create_job_free, create_done, NULL);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * hocus-agent's pure parts: the parsers of the guest's kernel files (fed
- * real-shaped and malformed text), the reclaim decision (with hand-computed
- * cases) and the bounded JSON writer.
+ * hocus-agent's pure parts: the reclaim decision (with hand-computed cases)
+ * and the bounded JSON writer. The kernel-file parsers it shares with hocusd
+ * are tested in tests/core/test-kparse.c.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,146 +14,6 @@
 #include "ha.h"
 
 #define MiB (1ull << 20)
-
-static const char meminfo_612[] = "MemTotal:        1001356 kB\n"
-                                  "MemFree:          412340 kB\n"
-                                  "MemAvailable:     812000 kB\n"
-                                  "Buffers:            2048 kB\n"
-                                  "Cached:           421888 kB\n"
-                                  "SwapCached:            0 kB\n"
-                                  "Active:            10000 kB\n"
-                                  "Inactive:         420000 kB\n"
-                                  "Active(anon):       1000 kB\n"
-                                  "Inactive(anon):     9000 kB\n"
-                                  "Active(file):      12000 kB\n"
-                                  "Inactive(file):   408000 kB\n"
-                                  "Unevictable:        1234 kB\n"
-                                  "Mlocked:            1234 kB\n"
-                                  "AnonPages:         10240 kB\n"
-                                  "Shmem:               512 kB\n"
-                                  "HugePages_Total:       0\n";
-
-static void test_meminfo(void **state)
-{
-    HdKpMeminfo m;
-
-    assert_true(hd_kp_meminfo(meminfo_612, &m));
-    assert_int_equal(m.total, 1001356ull * 1024);
-    assert_int_equal(m.free, 412340ull * 1024);
-    assert_int_equal(m.available, 812000ull * 1024);
-    assert_int_equal(m.cached, 421888ull * 1024);
-    assert_int_equal(m.anon, 10240ull * 1024);
-    assert_int_equal(m.active_file + m.inactive_file, 420000ull * 1024);
-    assert_true(m.have_file);
-    /* "Active(anon)" must not be read as "Active(file)", nor "SwapCached" as "Cached". */
-    assert_int_equal(m.active_file, 12000ull * 1024);
-}
-
-static void test_meminfo_malformed(void **state)
-{
-    static const char *const bad[] = {
-        "",
-        "garbage",
-        "MemTotal: lots kB\n",
-        "MemTotal:        1001356 MB\n",              /* unit other than kB */
-        "MemTotal:        99999999999999999999 kB\n", /* overflow */
-        "MemFree:          412340 kB\n",              /* no MemTotal */
-        "MemTotal 1001356 kB\n",                      /* no colon */
-    };
-    HdKpMeminfo m;
-
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        if (hd_kp_meminfo(bad[i], &m))
-            fail_msg("case %zu accepted", i);
-    }
-    assert_false(hd_kp_meminfo(NULL, &m));
-    /* A truncated file keeps what it had. */
-    assert_true(hd_kp_meminfo("MemTotal: 1024 kB\nMemFree: 12", &m));
-    assert_int_equal(m.total, 1024 * 1024);
-    assert_false(m.have_free);
-}
-
-static void test_psi(void **state)
-{
-    HdKpPsi p;
-
-    assert_true(hd_kp_psi("some avg10=1.50 avg60=0.25 avg300=0.00 total=123456\n"
-                          "full avg10=0.10 avg60=0.00 avg300=0.00 total=789\n",
-                          &p));
-    assert_true(p.have_some && p.have_full);
-    assert_true(p.some.avg10 == 1.5);
-    assert_int_equal(p.some.total_us, 123456);
-    assert_int_equal(p.full.total_us, 789);
-    /* Older kernels have no "full" line for cpu; memory always has both. */
-    assert_true(hd_kp_psi("some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n", &p));
-    assert_false(p.have_full);
-
-    static const char *const bad[] = {
-        "",
-        "some avg10=x avg60=0.00 avg300=0.00 total=1\n",
-        "some avg10=0.00 avg60=0.00 total=1\n",
-        "some avg10=101.00 avg60=0.00 avg300=0.00 total=1\n",
-        "some avg10=-1.00 avg60=0.00 avg300=0.00 total=1\n",
-        "some avg10=0.00 avg60=0.00 avg300=0.00 total=-5\n",
-        "some avg10=0.00 avg60=0.00 avg300=0.00 total=5 extra\n",
-        "full avg10=0.00 avg60=0.00 avg300=0.00 total=5\n", /* no "some" */
-    };
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        if (hd_kp_psi(bad[i], &p))
-            fail_msg("case %zu accepted", i);
-    }
-}
-
-static void test_kv_and_numbers(void **state)
-{
-    const char *stat = "anon 1048576\nfile 4194304\nfile_mapped 0\nfile_dirty 12\n";
-    uint64_t v = 0;
-    bool is_max;
-
-    assert_true(hd_kp_kv(stat, "file", &v));
-    assert_int_equal(v, 4194304);
-    assert_true(hd_kp_kv(stat, "anon", &v));
-    assert_int_equal(v, 1048576);
-    assert_false(hd_kp_kv(stat, "fil", &v));
-    assert_false(hd_kp_kv("file x\n", "file", &v));
-    assert_false(hd_kp_kv(NULL, "file", &v));
-
-    assert_true(hd_kp_u64_or_max("max\n", &v, &is_max));
-    assert_true(is_max);
-    assert_true(hd_kp_u64_or_max("268435456\n", &v, &is_max));
-    assert_false(is_max);
-    assert_int_equal(v, 268435456);
-    assert_false(hd_kp_u64_or_max("maximum\n", &v, &is_max));
-    assert_false(hd_kp_u64_or_max("-1\n", &v, &is_max));
-    assert_false(hd_kp_u64_or_max("", &v, &is_max));
-}
-
-static void test_thp_features_cmdline(void **state)
-{
-    char mode[16], buf[16];
-
-    assert_true(hd_kp_thp_mode("always madvise [never]\n", mode, sizeof(mode)));
-    assert_string_equal(mode, "never");
-    assert_true(hd_kp_thp_mode("[always] madvise never\n", mode, sizeof(mode)));
-    assert_string_equal(mode, "always");
-    assert_false(hd_kp_thp_mode("always madvise never\n", mode, sizeof(mode)));
-    assert_false(hd_kp_thp_mode("[]\n", mode, sizeof(mode)));
-    assert_false(hd_kp_thp_mode("[averyveryverylongmode]\n", mode, sizeof(mode)));
-    assert_false(hd_kp_thp_mode("[N3V]\n", mode, sizeof(mode)));
-
-    assert_true(hd_kp_feature_bit("0000010000\n", 5));
-    assert_false(hd_kp_feature_bit("0000000000\n", 5));
-    assert_false(hd_kp_feature_bit("0001", 5));
-    assert_false(hd_kp_feature_bit(NULL, 0));
-
-    assert_true(hd_kp_cmdline_get("console=ttyS0 hocus.reclaim=0 quiet\n", "hocus.reclaim", buf,
-                                  sizeof(buf)));
-    assert_string_equal(buf, "0");
-    assert_false(hd_kp_cmdline_get("xhocus.reclaim=1", "hocus.reclaim", buf, sizeof(buf)));
-    assert_false(hd_kp_cmdline_get("hocus.reclaimer=1", "hocus.reclaim", buf, sizeof(buf)));
-    assert_false(
-        hd_kp_cmdline_get("hocus.reclaim=0123456789abcdefXYZ", "hocus.reclaim", buf, sizeof(buf)));
-}
 
 static HaReclaimDecision step(const HaReclaimParams *p, HaReclaimState *s, uint64_t t_s,
                               uint64_t stall_us, uint64_t file)
@@ -302,11 +162,6 @@ static void test_json_overflow(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_meminfo),
-        cmocka_unit_test(test_meminfo_malformed),
-        cmocka_unit_test(test_psi),
-        cmocka_unit_test(test_kv_and_numbers),
-        cmocka_unit_test(test_thp_features_cmdline),
         cmocka_unit_test(test_reclaim_decisions),
         cmocka_unit_test(test_reclaim_backoff_cap_and_oddities),
         cmocka_unit_test(test_reclaim_without_psi),

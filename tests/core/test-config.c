@@ -29,6 +29,7 @@ static void test_defaults(void **state)
     assert_string_equal(c->network, "");
     assert_int_equal(c->sample_interval_ms, 1000);
     assert_int_equal(c->stop_timeout_s, 60);
+    assert_int_equal(c->tcg_tb_cache_mib, 64);
     assert_false(c->damon_reclaim.enabled);
     assert_int_equal(c->defaults.vcpus, 2);
     assert_int_equal(c->defaults.memory_max, 4 * HD_GiB);
@@ -93,6 +94,7 @@ static const BadCase bad_cases[] = {
       "key 'sample_interval_ms': expected a non-negative integer" },
     { "{\"sample_interval_ms\": \"1000\"}", "expected a non-negative integer, got string" },
     { "{\"balloon_period_s\": 0}", "key 'balloon_period_s': 0 is out of range" },
+    { "{\"tcg_tb_cache_mib\": 5000}", "key 'tcg_tb_cache_mib': 5000 is out of range" },
     { "{\"guest\": []}", "key 'guest': expected an object, got array" },
     { "{\"guest\": {\"kernal\": \"/k\"}}", "key 'guest.kernal': unknown key" },
     { "{\"guest\": {\"kernel\": \"k\"}}", "key 'guest.kernel': must be an absolute path" },

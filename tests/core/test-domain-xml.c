@@ -97,6 +97,7 @@ static char *build_full(const HdSpec *spec, gboolean kvm, const char *disk, cons
     char *xml;
 
     cfg->damon_reclaim.enabled = damon;
+    p.tcg_tb_cache_mib = cfg->tcg_tb_cache_mib;
     cmdline = hd_cmdline_build(cfg->guest.cmdline, spec->cmdline_extra, &cfg->damon_reclaim);
     p.cmdline = cmdline;
     md.volume = vol;
@@ -131,6 +132,8 @@ static void test_tcg_plain(void **state)
     assert_non_null(strstr(xml, "name=\"" HD_AGENT_CHANNEL_NAME "\""));
     assert_non_null(strstr(xml, "<hocus:workspace xmlns:hocus=\"" HD_XMLNS_URI "\""));
     assert_null(strstr(xml, "nosharepages")); /* KSM must be able to merge guest RAM */
+    /* A bounded translation cache (the default 1 GiB stays resident). */
+    assert_non_null(strstr(xml, "<tb-cache unit=\"MiB\">64</tb-cache>"));
     check_golden(xml, "domain-tcg.xml");
     validate_with_libvirt(xml, "domain");
 }
@@ -146,6 +149,7 @@ static void test_kvm_overlay_network(void **state)
     /* user data is escaped by the XML library, never pasted in */
     assert_non_null(strstr(xml, "/srv/base &amp; &lt;co&gt;.qcow2"));
     assert_non_null(strstr(xml, "<source network=\"default\"/>"));
+    assert_null(strstr(xml, "<tcg>")); /* KVM translates nothing */
     check_golden(xml, "domain-kvm.xml");
     validate_with_libvirt(xml, "domain");
 }
