@@ -114,7 +114,8 @@ static gboolean amend_recipe(xmlNodePtr root, const HdDomainXmlParams *p, GError
         char mib[16];
 
         if (features == NULL) {
-            g_set_error(error, HD_ERROR, HD_ERROR_FAILED, "libvirt-gconfig output lacks <features>");
+            g_set_error(error, HD_ERROR, HD_ERROR_FAILED,
+                        "libvirt-gconfig output lacks <features>");
             return FALSE;
         }
         g_snprintf(mib, sizeof(mib), "%u", p->tcg_tb_cache_mib);
