@@ -39,6 +39,15 @@ typedef struct {
 } HdPressureConfig;
 
 typedef struct {
+    double idle_cpu_percent;  /* QEMU CPU below this (% of one core) counts as quiet */
+    guint idle_after_s;       /* ... for this long: the workspace is idle */
+    guint64 reclaim_min_jump; /* guest free memory jump that starts a latency measurement */
+    guint reclaim_timeout_s;  /* a measurement still open after this is dropped */
+    gboolean agent_channel;   /* read the guests' agent channels */
+    guint64 agent_budget;     /* bytes read per guest channel per tick at most */
+} HdMetricsConfig;
+
+typedef struct {
     char *libvirt_uri;
     char *bus; /* "system", "session" or a D-Bus address */
     char *state_dir;
@@ -53,6 +62,8 @@ typedef struct {
     HdDamonConfig damon_reclaim;
     HdSpecDefaults defaults;
     HdPressureConfig pressure;
+    HdMetricsConfig metrics;
+    char *host_root; /* where /proc, /sys and /run are read: "/" except in tests */
 } HdConfig;
 
 HdConfig *hd_config_new_default(void);

@@ -142,6 +142,36 @@ static const HdField pressure_fields[] = {
     { NULL }
 };
 
+static const HdField metrics_fields[] = { { .key = "idle_cpu_percent",
+                                            .type = HD_FIELD_DOUBLE,
+                                            .offset = offsetof(HdMetricsConfig, idle_cpu_percent),
+                                            .dmin = 0.0,
+                                            .dmax = 100.0 },
+                                          { .key = "idle_after_s",
+                                            .type = HD_FIELD_UINT,
+                                            .offset = offsetof(HdMetricsConfig, idle_after_s),
+                                            .min = 1,
+                                            .max = 86400 },
+                                          { .key = "reclaim_min_jump",
+                                            .type = HD_FIELD_SIZE,
+                                            .offset = offsetof(HdMetricsConfig, reclaim_min_jump),
+                                            .min = HD_MiB,
+                                            .max = 1024 * HD_GiB },
+                                          { .key = "reclaim_timeout_s",
+                                            .type = HD_FIELD_UINT,
+                                            .offset = offsetof(HdMetricsConfig, reclaim_timeout_s),
+                                            .min = 1,
+                                            .max = 3600 },
+                                          { .key = "agent_channel",
+                                            .type = HD_FIELD_BOOL,
+                                            .offset = offsetof(HdMetricsConfig, agent_channel) },
+                                          { .key = "agent_budget",
+                                            .type = HD_FIELD_SIZE,
+                                            .offset = offsetof(HdMetricsConfig, agent_budget),
+                                            .min = 4096,
+                                            .max = 16 * HD_MiB },
+                                          { NULL } };
+
 static const HdField config_fields[] = {
     { .key = "libvirt_uri",
       .type = HD_FIELD_STRING,
@@ -194,6 +224,11 @@ static const HdField config_fields[] = {
       .type = HD_FIELD_OBJECT,
       .offset = CFG(pressure),
       .children = pressure_fields },
+    { .key = "metrics",
+      .type = HD_FIELD_OBJECT,
+      .offset = CFG(metrics),
+      .children = metrics_fields },
+    { .key = "host_root", .type = HD_FIELD_PATH, .offset = CFG(host_root) },
     { NULL }
 };
 
@@ -234,6 +269,15 @@ HdConfig *hd_config_new_default(void)
     c->defaults.disk_size = 20 * HD_GiB;
     c->pressure.some_avg10_warning = 10.0;
     c->pressure.some_avg10_critical = 40.0;
+    /* An idle TCG guest costs about 1 % of a core, a KVM guest less. */
+    c->metrics.idle_cpu_percent = 5.0;
+    c->metrics.idle_after_s = 60;
+    c->metrics.reclaim_min_jump = 64 * HD_MiB;
+    c->metrics.reclaim_timeout_s = 120;
+    c->metrics.agent_channel = TRUE;
+    /* A telemetry line is ~1.5 KiB per second; 64 KiB is 16 maximal lines. */
+    c->metrics.agent_budget = 64 * 1024;
+    c->host_root = g_strdup("/");
     return c;
 }
 
@@ -304,6 +348,7 @@ char *hd_config_to_json(const HdConfig *c)
     json_object *damon = json_object_new_object();
     json_object *defaults = json_object_new_object();
     json_object *pressure = json_object_new_object();
+    json_object *metrics = json_object_new_object();
     char *out;
 
     json_object_object_add(root, "libvirt_uri", json_object_new_string(c->libvirt_uri));
@@ -348,6 +393,20 @@ char *hd_config_to_json(const HdConfig *c)
     json_object_object_add(pressure, "some_avg10_critical",
                            json_object_new_double(c->pressure.some_avg10_critical));
     json_object_object_add(root, "pressure", pressure);
+
+    json_object_object_add(metrics, "idle_cpu_percent",
+                           json_object_new_double(c->metrics.idle_cpu_percent));
+    json_object_object_add(metrics, "idle_after_s", json_object_new_int64(c->metrics.idle_after_s));
+    json_object_object_add(metrics, "reclaim_min_jump",
+                           json_object_new_int64((gint64)c->metrics.reclaim_min_jump));
+    json_object_object_add(metrics, "reclaim_timeout_s",
+                           json_object_new_int64(c->metrics.reclaim_timeout_s));
+    json_object_object_add(metrics, "agent_channel",
+                           json_object_new_boolean(c->metrics.agent_channel));
+    json_object_object_add(metrics, "agent_budget",
+                           json_object_new_int64((gint64)c->metrics.agent_budget));
+    json_object_object_add(root, "metrics", metrics);
+    json_object_object_add(root, "host_root", json_object_new_string(c->host_root));
 
     out = g_strdup(json_object_to_json_string_ext(
         root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));

@@ -14,6 +14,7 @@
 #include "hocusd/hd-state.h"
 
 typedef struct _HdWorkspace HdWorkspace;
+typedef struct _HdMonitor HdMonitor;
 
 struct _HdDaemon {
     HdConfig *config;
@@ -32,6 +33,7 @@ struct _HdDaemon {
     gboolean discovered; /* the first inventory from libvirt is in */
     gboolean ready_sent;
     guint watchdog_id;
+    HdMonitor *monitor;
 
     GHashTable *workspaces; /* name -> HdWorkspace* (a reference) */
     GHashTable *creating;   /* names reserved by CreateWorkspace calls in flight */
@@ -66,7 +68,13 @@ void hd_workspace_set_state(HdWorkspace *ws, HdState state);
 HdState hd_workspace_get_state(HdWorkspace *ws);
 const char *hd_workspace_get_name(HdWorkspace *ws);
 const char *hd_workspace_get_path(HdWorkspace *ws);
+HdDbusWorkspace *hd_workspace_get_iface(HdWorkspace *ws);
+const HdSpec *hd_workspace_get_spec(HdWorkspace *ws);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(HdWorkspace, hd_workspace_unref)
+
+/* hd-monitor.c: the control loop (sample -> compute -> publish) and GetMetrics. */
+HdMonitor *hd_monitor_new(HdDaemon *d);
+void hd_monitor_free(HdMonitor *m);
 
 /* hd-manager.c: the Manager interface. */
 void hd_manager_init(HdDaemon *d);

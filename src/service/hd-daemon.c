@@ -229,6 +229,8 @@ int hd_daemon_run(HdDaemon *d)
     d->hv = hd_hypervisor_new(d->config->libvirt_uri, &hv_callbacks, d);
     hd_hypervisor_start(d->hv);
 
+    d->monitor = hd_monitor_new(d);
+
     sig_term = g_unix_signal_add(SIGTERM, on_terminate, d);
     sig_int = g_unix_signal_add(SIGINT, on_terminate, d);
     sig_hup = g_unix_signal_add(SIGHUP, on_hangup, d);
@@ -251,6 +253,7 @@ void hd_daemon_free(HdDaemon *d)
         g_source_remove(d->watchdog_id);
     if (d->own_id != 0)
         g_bus_unown_name(d->own_id);
+    g_clear_pointer(&d->monitor, hd_monitor_free);
     hd_inventory_clear(d);
     if (d->manager != NULL && d->bus != NULL)
         g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(d->manager));

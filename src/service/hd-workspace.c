@@ -327,3 +327,13 @@ const char *hd_workspace_get_path(HdWorkspace *ws)
 {
     return ws->path;
 }
+
+HdDbusWorkspace *hd_workspace_get_iface(HdWorkspace *ws)
+{
+    return ws->iface;
+}
+
+const HdSpec *hd_workspace_get_spec(HdWorkspace *ws)
+{
+    return ws->md->spec;
+}

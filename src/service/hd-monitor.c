@@ -1,0 +1,750 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#define G_LOG_DOMAIN "hocusd"
+
+#include "hd-daemon-private.h"
+#include "hocusd/hd-agent-channel.h"
+#include "hocusd/hd-agent-line.h"
+#include "hocusd/hd-domain-xml.h"
+#include "hocusd/hd-domstats.h"
+#include "hocusd/hd-metrics.h"
+#include "hocusd/hd-names.h"
+#include "hocusd/hd-procfs.h"
+
+/*
+ * The control loop. Every sample_interval_ms the main loop starts a sampler
+ * on a worker thread (one libvirt bulk-statistics call for all domains, the
+ * host's /proc and /sys files, each QEMU's /proc entries) and goes back to
+ * serving D-Bus. The sampler hands back a snapshot; the main loop computes
+ * the metrics (src/core/hd-metrics.c) and publishes them as properties.
+ *
+ * A QEMU that does not answer (SIGSTOPped, wedged) can hold one bulk call
+ * inside libvirtd until it answers again. Later ticks start new samplers
+ * with NOWAIT, which skip the busy domain instead of queueing behind it, so
+ * only that workspace's balloon figures go stale. At most MAX_INFLIGHT
+ * samplers run at once; a tick that finds them all busy is skipped.
+ *
+ * Agent channels are read on the main loop without blocking (see
+ * hd-agent-channel.c); lines are validated by src/core/hd-agent-line.c.
+ */
+
+#define MAX_INFLIGHT 3
+#define STALE_TICKS  3
+
+typedef struct {
+    char *name;
+    HdIdleTracker idle;
+    HdReclaimTracker reclaim;
+    HdAgentChannel *channel;
+    HdAgentLine agent; /* last valid line; canonical NULL before one */
+    guint64 bad_lines, bad_lines_logged;
+    const char *last_bad_reason;
+    guint64 sample_usec; /* of the last sample that had a host RSS */
+    gboolean running;
+    gboolean stopped_published; /* publish_stopped() values are on the object */
+    HdVmFigures figures;        /* for the host aggregates */
+    HdMonitor *m;
+} VmState;
+
+struct _HdMonitor {
+    HdDaemon *d;
+    guint tick_id;
+    guint inflight;
+    gboolean nowait_supported;
+    guint64 last_applied_usec;
+    char *cgroup2_mount;
+    GHashTable *vms; /* name -> VmState */
+    HdPressureLevel level;
+    gulong get_metrics_id;
+    guint64 ticks, skipped_ticks;
+    gboolean stopping; /* hd_monitor_free() ran while samplers were out */
+};
+
+/* The metric properties, as GetMetrics reports them. */
+static const char *const host_metric_names[] = { "SampleTimeUsec",
+                                                 "MemTotalBytes",
+                                                 "MemAvailableBytes",
+                                                 "PressureSomeAvg10",
+                                                 "PressureSomeAvg60",
+                                                 "PressureSomeAvg300",
+                                                 "PressureFullAvg10",
+                                                 "PressureFullAvg60",
+                                                 "PressureFullAvg300",
+                                                 "PressureLevel",
+                                                 "KsmRunning",
+                                                 "KsmSavedBytes",
+                                                 "WorkspacesRunning",
+                                                 "CommittedBytes",
+                                                 "ResidentBytes",
+                                                 "OvercommitRatio",
+                                                 "Efficiency",
+                                                 "MedianIdleRssBytes",
+                                                 "HeadroomWorkspaces",
+                                                 "Absent",
+                                                 NULL };
+
+static const char *const vm_metric_names[] = { "State",
+                                               "SampleTimeUsec",
+                                               "Stale",
+                                               "ConfiguredBytes",
+                                               "RssBytes",
+                                               "BalloonBytes",
+                                               "GuestUsedBytes",
+                                               "GuestFreeBytes",
+                                               "GuestCacheBytes",
+                                               "FootprintRatio",
+                                               "PressureSomeAvg10",
+                                               "PressureFullAvg10",
+                                               "KsmMergingPages",
+                                               "CpuUsage",
+                                               "Idle",
+                                               "ReclaimLatencySec",
+                                               "ReclaimBytes",
+                                               "AgentConnected",
+                                               "AgentLine",
+                                               "Guest",
+                                               "Absent",
+                                               NULL };
+
+static guint64 now_usec(void)
+{
+    return (guint64)g_get_monotonic_time();
+}
+
+static void vm_state_free(VmState *vm)
+{
+    hd_agent_channel_free(vm->channel);
+    hd_agent_line_clear(&vm->agent);
+    g_free(vm->name);
+    g_free(vm);
+}
+
+/* ---- the sampler (worker thread) ---- */
+
+typedef struct {
+    HdMonitor *m; /* only read on the main thread, in sample_done */
+    guint64 start_usec;
+    char *root;
+    char *cgroup2_mount;
+    GPtrArray *running;  /* names */
+    GPtrArray *need_xml; /* names whose agent channel path is unknown */
+    gboolean nowait_supported;
+    /* Results. */
+    HdHostSample host;
+    GHashTable *procs;    /* name -> HdProcSample */
+    GPtrArray *domstats;  /* HdDomStats, or NULL */
+    char *domstats_error; /* why domstats is NULL */
+    GHashTable *channels; /* name -> socket path */
+} Sample;
+
+static void sample_free(Sample *s)
+{
+    g_free(s->root);
+    g_free(s->cgroup2_mount);
+    g_ptr_array_unref(s->running);
+    g_ptr_array_unref(s->need_xml);
+    g_hash_table_unref(s->procs);
+    if (s->domstats != NULL)
+        g_ptr_array_unref(s->domstats);
+    g_free(s->domstats_error);
+    g_hash_table_unref(s->channels);
+    g_free(s);
+}
+
+static gpointer sample_thread(virConnectPtr conn, gpointer data, GError **error)
+{
+    Sample *s = data;
+    g_autoptr(GError) local = NULL;
+
+    hd_procfs_read_host(s->root, &s->host);
+    for (guint i = 0; i < s->running->len; i++) {
+        HdProcSample *p = g_new0(HdProcSample, 1);
+
+        hd_procfs_read_vm(s->root, s->cgroup2_mount, s->running->pdata[i], p);
+        g_hash_table_insert(s->procs, g_strdup(s->running->pdata[i]), p);
+    }
+    for (guint i = 0; i < s->need_xml->len; i++) {
+        g_autofree char *xml = hd_libvirt_get_xml(conn, s->need_xml->pdata[i], NULL);
+        char *path = xml != NULL ? hd_domain_xml_channel_path(xml, HD_AGENT_CHANNEL_NAME) : NULL;
+
+        if (path != NULL)
+            g_hash_table_insert(s->channels, g_strdup(s->need_xml->pdata[i]), path);
+    }
+    s->domstats = hd_domstats_collect(conn, &s->nowait_supported, &local);
+    if (s->domstats == NULL)
+        s->domstats_error = g_strdup(local->message);
+    return s;
+}
+
+/* ---- publishing ---- */
+
+#define ABSENT(name) g_ptr_array_add(absent, (gpointer)(name))
+
+static void publish_stopped(HdDbusWorkspace *iface, const HdSpec *spec)
+{
+    static const char *const absent[] = { "SampleTimeUsec",
+                                          "RssBytes",
+                                          "BalloonBytes",
+                                          "GuestUsedBytes",
+                                          "GuestFreeBytes",
+                                          "GuestCacheBytes",
+                                          "FootprintRatio",
+                                          "PressureSomeAvg10",
+                                          "PressureFullAvg10",
+                                          "KsmMergingPages",
+                                          "CpuUsage",
+                                          "ReclaimLatencySec",
+                                          "ReclaimBytes",
+                                          "Guest",
+                                          NULL };
+
+    hd_dbus_workspace_set_configured_bytes(iface, spec->memory_max);
+    hd_dbus_workspace_set_sample_time_usec(iface, 0);
+    hd_dbus_workspace_set_stale(iface, FALSE);
+    hd_dbus_workspace_set_rss_bytes(iface, 0);
+    hd_dbus_workspace_set_balloon_bytes(iface, 0);
+    hd_dbus_workspace_set_guest_used_bytes(iface, 0);
+    hd_dbus_workspace_set_guest_free_bytes(iface, 0);
+    hd_dbus_workspace_set_guest_cache_bytes(iface, 0);
+    hd_dbus_workspace_set_footprint_ratio(iface, 0.0);
+    hd_dbus_workspace_set_pressure_some_avg10(iface, 0.0);
+    hd_dbus_workspace_set_pressure_full_avg10(iface, 0.0);
+    hd_dbus_workspace_set_ksm_merging_pages(iface, 0);
+    hd_dbus_workspace_set_cpu_usage(iface, 0.0);
+    hd_dbus_workspace_set_idle(iface, FALSE);
+    hd_dbus_workspace_set_reclaim_latency_sec(iface, 0.0);
+    hd_dbus_workspace_set_reclaim_bytes(iface, 0);
+    hd_dbus_workspace_set_agent_connected(iface, FALSE);
+    hd_dbus_workspace_set_agent_line(iface, "");
+    hd_dbus_workspace_set_guest(iface, g_variant_new("a{sv}", NULL));
+    hd_dbus_workspace_set_absent(iface, absent);
+}
+
+static GVariant *guest_dict(const HdAgentLine *a, guint64 limit)
+{
+    GVariantBuilder b;
+
+    g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+    if (a->canonical == NULL)
+        return g_variant_builder_end(&b);
+    g_variant_builder_add(&b, "{sv}", "seq", g_variant_new_uint64(a->seq));
+    if (a->have_mem) {
+        g_variant_builder_add(&b, "{sv}", "mem_total",
+                              g_variant_new_uint64(MIN(a->mem_total, limit)));
+        g_variant_builder_add(&b, "{sv}", "mem_free",
+                              g_variant_new_uint64(MIN(a->mem_free, limit)));
+        g_variant_builder_add(&b, "{sv}", "mem_cached",
+                              g_variant_new_uint64(MIN(a->mem_cached, limit)));
+    }
+    if (a->have_mem_available)
+        g_variant_builder_add(&b, "{sv}", "mem_available",
+                              g_variant_new_uint64(MIN(a->mem_available, limit)));
+    if (a->have_psi_some)
+        g_variant_builder_add(&b, "{sv}", "psi_some_avg10",
+                              g_variant_new_double(a->psi_some.avg10));
+    if (a->have_psi_full)
+        g_variant_builder_add(&b, "{sv}", "psi_full_avg10",
+                              g_variant_new_double(a->psi_full.avg10));
+    if (a->have_recipe)
+        g_variant_builder_add(&b, "{sv}", "recipe_ok", g_variant_new_boolean(a->recipe_ok));
+    if (a->have_reclaim) {
+        g_variant_builder_add(&b, "{sv}", "reclaim_state", g_variant_new_string(a->reclaim_state));
+        g_variant_builder_add(&b, "{sv}", "reclaimed_bytes",
+                              g_variant_new_uint64(a->reclaimed_bytes));
+    }
+    return g_variant_builder_end(&b);
+}
+
+/* Ratios are published to 4 decimals so that noise does not signal every tick. */
+static double round4(double v)
+{
+    return (double)(gint64)(v * 10000.0 + 0.5) / 10000.0;
+}
+
+static void publish_running(HdMonitor *m, VmState *vm, HdDbusWorkspace *iface, const HdVmSample *s,
+                            const HdProcSample *proc, guint64 now)
+{
+    g_autoptr(GPtrArray) absent = g_ptr_array_new();
+    guint64 used = 0;
+    double footprint = 0.0;
+    gboolean have_used = s->have_guest_mem, have_footprint = FALSE;
+    guint64 stale_after = (guint64)m->d->config->sample_interval_ms * 1000 * STALE_TICKS;
+
+    if (have_used)
+        used =
+            hd_metrics_guest_used(s->guest_total_bytes, s->guest_free_bytes, s->guest_cache_bytes);
+    if (s->have_rss && have_used)
+        have_footprint = hd_metrics_footprint_ratio(s->rss_bytes, used, &footprint);
+
+    hd_dbus_workspace_set_configured_bytes(iface, s->configured_bytes);
+    hd_dbus_workspace_set_sample_time_usec(iface, vm->sample_usec);
+    if (vm->sample_usec == 0)
+        ABSENT("SampleTimeUsec");
+    hd_dbus_workspace_set_stale(iface, hd_metrics_is_stale(now, vm->sample_usec, stale_after));
+    hd_dbus_workspace_set_rss_bytes(iface, s->have_rss ? s->rss_bytes : 0);
+    if (!s->have_rss)
+        ABSENT("RssBytes");
+    hd_dbus_workspace_set_balloon_bytes(iface, s->have_balloon ? s->balloon_bytes : 0);
+    if (!s->have_balloon)
+        ABSENT("BalloonBytes");
+    hd_dbus_workspace_set_guest_used_bytes(iface, used);
+    hd_dbus_workspace_set_guest_free_bytes(iface, have_used ? s->guest_free_bytes : 0);
+    hd_dbus_workspace_set_guest_cache_bytes(iface, have_used ? s->guest_cache_bytes : 0);
+    if (!have_used) {
+        ABSENT("GuestUsedBytes");
+        ABSENT("GuestFreeBytes");
+        ABSENT("GuestCacheBytes");
+    }
+    hd_dbus_workspace_set_footprint_ratio(iface, have_footprint ? round4(footprint) : 0.0);
+    if (!have_footprint)
+        ABSENT("FootprintRatio");
+    hd_dbus_workspace_set_pressure_some_avg10(iface, proc->have_psi ? proc->psi.some.avg10 : 0.0);
+    hd_dbus_workspace_set_pressure_full_avg10(
+        iface, proc->have_psi && proc->psi.have_full ? proc->psi.full.avg10 : 0.0);
+    if (!proc->have_psi)
+        ABSENT("PressureSomeAvg10");
+    if (!proc->have_psi || !proc->psi.have_full)
+        ABSENT("PressureFullAvg10");
+    hd_dbus_workspace_set_ksm_merging_pages(iface, proc->have_ksm ? proc->ksm_merging_pages : 0);
+    if (!proc->have_ksm)
+        ABSENT("KsmMergingPages");
+    hd_dbus_workspace_set_cpu_usage(iface, vm->idle.have_usage ? round4(vm->idle.usage) : 0.0);
+    if (!vm->idle.have_usage)
+        ABSENT("CpuUsage");
+    hd_dbus_workspace_set_idle(iface, vm->idle.idle);
+    hd_dbus_workspace_set_reclaim_latency_sec(
+        iface, vm->reclaim.have_latency ? round4(vm->reclaim.latency_s) : 0.0);
+    hd_dbus_workspace_set_reclaim_bytes(iface,
+                                        vm->reclaim.have_latency ? vm->reclaim.latency_jump : 0);
+    if (!vm->reclaim.have_latency) {
+        ABSENT("ReclaimLatencySec");
+        ABSENT("ReclaimBytes");
+    }
+    hd_dbus_workspace_set_agent_connected(iface, vm->channel != NULL &&
+                                                     hd_agent_channel_connected(vm->channel));
+    hd_dbus_workspace_set_agent_line(iface, vm->agent.canonical != NULL ? vm->agent.canonical : "");
+    hd_dbus_workspace_set_guest(iface, guest_dict(&vm->agent, s->configured_bytes));
+    if (vm->agent.canonical == NULL)
+        ABSENT("Guest");
+    g_ptr_array_add(absent, NULL);
+    hd_dbus_workspace_set_absent(iface, (const char *const *)absent->pdata);
+
+    vm->figures = (HdVmFigures){ .running = TRUE,
+                                 .configured_bytes = s->configured_bytes,
+                                 .have_rss = s->have_rss,
+                                 .rss_bytes = s->rss_bytes,
+                                 .have_guest_used = have_used,
+                                 .guest_used_bytes = used,
+                                 .idle = vm->idle.idle };
+}
+
+static void publish_host(HdMonitor *m, const HdHostSample *h, guint64 now)
+{
+    HdDbusManager *mgr = m->d->manager;
+    g_autoptr(GPtrArray) absent = g_ptr_array_new();
+    g_autofree HdVmFigures *figs = g_new0(HdVmFigures, g_hash_table_size(m->vms) + 1);
+    const HdConfig *c = m->d->config;
+    HdHostAggregates agg;
+    GHashTableIter it;
+    VmState *vm;
+    guint n = 0;
+    gboolean have_avail = h->have_meminfo && h->meminfo.have_available;
+    HdPressureLevel level;
+
+    g_hash_table_iter_init(&it, m->vms);
+    while (g_hash_table_iter_next(&it, NULL, (gpointer *)&vm)) {
+        if (vm->running)
+            figs[n++] = vm->figures;
+    }
+    hd_metrics_aggregate(figs, n, h->have_meminfo, h->meminfo.total, have_avail,
+                         h->meminfo.available, &agg);
+
+    hd_dbus_manager_set_sample_time_usec(mgr, now);
+    hd_dbus_manager_set_mem_total_bytes(mgr, h->have_meminfo ? h->meminfo.total : 0);
+    hd_dbus_manager_set_mem_available_bytes(mgr, have_avail ? h->meminfo.available : 0);
+    if (!h->have_meminfo)
+        ABSENT("MemTotalBytes");
+    if (!have_avail)
+        ABSENT("MemAvailableBytes");
+    hd_dbus_manager_set_pressure_some_avg10(mgr, h->have_psi ? h->psi.some.avg10 : 0.0);
+    hd_dbus_manager_set_pressure_some_avg60(mgr, h->have_psi ? h->psi.some.avg60 : 0.0);
+    hd_dbus_manager_set_pressure_some_avg300(mgr, h->have_psi ? h->psi.some.avg300 : 0.0);
+    if (!h->have_psi) {
+        ABSENT("PressureSomeAvg10");
+        ABSENT("PressureSomeAvg60");
+        ABSENT("PressureSomeAvg300");
+    }
+    gboolean full = h->have_psi && h->psi.have_full;
+    hd_dbus_manager_set_pressure_full_avg10(mgr, full ? h->psi.full.avg10 : 0.0);
+    hd_dbus_manager_set_pressure_full_avg60(mgr, full ? h->psi.full.avg60 : 0.0);
+    hd_dbus_manager_set_pressure_full_avg300(mgr, full ? h->psi.full.avg300 : 0.0);
+    if (!full) {
+        ABSENT("PressureFullAvg10");
+        ABSENT("PressureFullAvg60");
+        ABSENT("PressureFullAvg300");
+    }
+    hd_dbus_manager_set_ksm_running(mgr, h->have_ksm && h->ksm_running);
+    hd_dbus_manager_set_ksm_saved_bytes(mgr, h->have_ksm ? h->ksm_pages_sharing * h->page_size : 0);
+    if (!h->have_ksm) {
+        ABSENT("KsmRunning");
+        ABSENT("KsmSavedBytes");
+    }
+    hd_dbus_manager_set_workspaces_running(mgr, agg.running);
+    hd_dbus_manager_set_committed_bytes(mgr, agg.committed_bytes);
+    hd_dbus_manager_set_resident_bytes(mgr, agg.resident_bytes);
+    hd_dbus_manager_set_overcommit_ratio(mgr,
+                                         agg.have_overcommit ? round4(agg.overcommit_ratio) : 0.0);
+    if (!agg.have_overcommit)
+        ABSENT("OvercommitRatio");
+    hd_dbus_manager_set_efficiency(mgr, agg.have_efficiency ? round4(agg.efficiency) : 0.0);
+    if (!agg.have_efficiency)
+        ABSENT("Efficiency");
+    hd_dbus_manager_set_median_idle_rss_bytes(mgr, agg.median_idle_rss);
+    if (agg.median_idle_rss == 0)
+        ABSENT("MedianIdleRssBytes");
+    hd_dbus_manager_set_headroom_workspaces(mgr, agg.have_headroom ? agg.headroom : 0);
+    if (!agg.have_headroom)
+        ABSENT("HeadroomWorkspaces");
+
+    level = h->have_psi
+                ? hd_pressure_level(m->level, h->psi.some.avg10, c->pressure.some_avg10_warning,
+                                    c->pressure.some_avg10_critical)
+                : HD_PRESSURE_NONE;
+    if (level != m->level) {
+        if (level > m->level)
+            g_warning("Host memory pressure %s: PSI some avg10 %.2f%%",
+                      level == HD_PRESSURE_CRITICAL ? "critical" : "high", h->psi.some.avg10);
+        else
+            g_message("Host memory pressure down to level %d: PSI some avg10 %.2f%%", level,
+                      h->psi.some.avg10);
+        m->level = level;
+        hd_dbus_manager_set_pressure_level(mgr, (guchar)level);
+        hd_dbus_manager_emit_low_memory_warning(mgr, (guchar)level);
+    }
+    g_ptr_array_add(absent, NULL);
+    hd_dbus_manager_set_absent(mgr, (const char *const *)absent->pdata);
+}
+
+/* ---- agent lines ---- */
+
+static void on_agent_line(const char *line, gsize len, gpointer user_data)
+{
+    VmState *vm = user_data;
+    HdAgentLine parsed;
+    const char *why;
+
+    if (!hd_agent_line_parse(line, len, &parsed, &why)) {
+        vm->bad_lines++;
+        vm->last_bad_reason = why;
+        return;
+    }
+    hd_agent_line_clear(&vm->agent);
+    vm->agent = parsed;
+}
+
+static void log_bad_lines(VmState *vm)
+{
+    guint64 oversized = vm->channel != NULL ? hd_agent_channel_oversized(vm->channel) : 0;
+    guint64 total = vm->bad_lines + oversized;
+
+    /* One line per burst, not one per bad line: the guest controls the rate. */
+    if (total > vm->bad_lines_logged) {
+        g_message("Workspace %s: ignored %" G_GUINT64_FORMAT " invalid agent line(s) (%s) and "
+                  "%" G_GUINT64_FORMAT " oversized so far",
+                  vm->name, vm->bad_lines, vm->last_bad_reason ? vm->last_bad_reason : "none",
+                  oversized);
+        vm->bad_lines_logged = total;
+    }
+}
+
+/* ---- applying a snapshot ---- */
+
+static const HdDomStats *find_stats(GPtrArray *stats, const char *name)
+{
+    for (guint i = 0; stats != NULL && i < stats->len; i++) {
+        const HdDomStats *st = stats->pdata[i];
+        if (strcmp(st->name, name) == 0)
+            return st;
+    }
+    return NULL;
+}
+
+static VmState *vm_state(HdMonitor *m, const char *name)
+{
+    VmState *vm = g_hash_table_lookup(m->vms, name);
+
+    if (vm == NULL) {
+        vm = g_new0(VmState, 1);
+        vm->name = g_strdup(name);
+        vm->m = m;
+        g_hash_table_insert(m->vms, vm->name, vm);
+    }
+    return vm;
+}
+
+static void apply_vm(HdMonitor *m, HdWorkspace *ws, Sample *snap, guint64 now)
+{
+    const char *name = hd_workspace_get_name(ws);
+    const HdSpec *spec = hd_workspace_get_spec(ws);
+    HdDbusWorkspace *iface = hd_workspace_get_iface(ws);
+    const HdMetricsConfig *mc = &m->d->config->metrics;
+    VmState *vm = vm_state(m, name);
+    const HdDomStats *st = find_stats(snap->domstats, name);
+    HdProcSample empty = { 0 };
+    const HdProcSample *proc = g_hash_table_lookup(snap->procs, name);
+    HdVmSample s = { .configured_bytes = spec->memory_max, .vcpus = spec->vcpus };
+    HdIdleParams ip = { .cpu_threshold = mc->idle_cpu_percent / 100.0,
+                        .after_usec = (guint64)mc->idle_after_s * G_USEC_PER_SEC };
+    HdReclaimParams rp = { .min_jump = mc->reclaim_min_jump,
+                           .timeout_usec = (guint64)mc->reclaim_timeout_s * G_USEC_PER_SEC };
+    const char *path;
+
+    if (hd_workspace_get_state(ws) != HD_STATE_RUNNING) {
+        if (vm->running || vm->channel != NULL) {
+            /* Start over next boot: trackers, channel and agent line are of the last one. */
+            g_hash_table_remove(m->vms, name);
+            vm = vm_state(m, name);
+        }
+        if (!vm->stopped_published)
+            publish_stopped(iface, spec);
+        vm->stopped_published = TRUE;
+        return;
+    }
+    vm->running = TRUE;
+    vm->stopped_published = FALSE;
+    if (proc == NULL)
+        proc = &empty;
+    /* RSS: /proc when hocusd can see the QEMU process, else libvirt's figure. */
+    if (proc->have_rss) {
+        s.have_rss = TRUE;
+        s.rss_bytes = proc->rss_bytes;
+    } else if (st != NULL && st->have_rss) {
+        s.have_rss = TRUE;
+        s.rss_bytes = st->rss_bytes;
+    }
+    if (st != NULL) {
+        s.have_balloon = st->have_balloon;
+        s.balloon_bytes = st->balloon_current;
+        s.have_guest_mem = st->have_guest_mem;
+        s.guest_total_bytes = st->guest_available;
+        s.guest_free_bytes = st->guest_unused;
+        s.guest_cache_bytes = st->guest_disk_caches;
+        s.have_cpu = st->have_cpu;
+        s.cpu_time_ns = st->cpu_time_ns;
+    }
+    if (!s.have_cpu && proc->have_cpu) {
+        s.have_cpu = TRUE;
+        s.cpu_time_ns = proc->cpu_time_ns;
+    }
+    hd_metrics_clamp_guest(&s);
+    if (s.have_rss)
+        vm->sample_usec = snap->start_usec;
+    hd_idle_update(&vm->idle, &ip, snap->start_usec, s.have_cpu, s.cpu_time_ns);
+    if (hd_reclaim_update(&vm->reclaim, &rp, snap->start_usec, s.have_guest_mem, s.guest_free_bytes,
+                          s.have_rss, s.rss_bytes))
+        g_info("Workspace %s: %" G_GUINT64_FORMAT " MiB freed in the guest returned to the host "
+               "in %.1f s",
+               name, vm->reclaim.latency_jump >> 20, vm->reclaim.latency_s);
+
+    path = g_hash_table_lookup(snap->channels, name);
+    if (mc->agent_channel && path != NULL &&
+        (vm->channel == NULL || strcmp(hd_agent_channel_path(vm->channel), path) != 0)) {
+        hd_agent_channel_free(vm->channel);
+        vm->channel = hd_agent_channel_new(path, mc->agent_budget, on_agent_line, vm);
+        hd_agent_channel_tick(vm->channel, now);
+    }
+    log_bad_lines(vm);
+    publish_running(m, vm, iface, &s, proc, now);
+}
+
+static void sample_done(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+    HdMonitor *m = user_data;
+    Sample *snap = hd_job_data(res);
+    g_autoptr(GError) error = NULL;
+    guint64 now = now_usec();
+    GHashTableIter it;
+    HdWorkspace *ws;
+    VmState *vm;
+
+    (void)hd_job_finish(res, &error);
+    m->inflight--;
+    if (m->stopping) {
+        if (m->inflight == 0)
+            g_free(m);
+        return;
+    }
+    if (error != NULL) {
+        g_debug("Sampling skipped: %s", error->message);
+        return;
+    }
+    /* A sampler that was stuck behind a slow QEMU may finish after newer ones. */
+    if (snap->start_usec < m->last_applied_usec)
+        return;
+    m->last_applied_usec = snap->start_usec;
+    if (!snap->nowait_supported)
+        m->nowait_supported = FALSE;
+    if (snap->domstats_error != NULL)
+        g_debug("Domain statistics unavailable: %s", snap->domstats_error);
+
+    g_hash_table_iter_init(&it, m->d->workspaces);
+    while (g_hash_table_iter_next(&it, NULL, (gpointer *)&ws))
+        apply_vm(m, ws, snap, now);
+    /* Forget workspaces that are gone. */
+    g_hash_table_iter_init(&it, m->vms);
+    while (g_hash_table_iter_next(&it, NULL, (gpointer *)&vm)) {
+        if (g_hash_table_lookup(m->d->workspaces, vm->name) == NULL)
+            g_hash_table_iter_remove(&it);
+    }
+    publish_host(m, &snap->host, snap->start_usec);
+}
+
+/* ---- the tick ---- */
+
+static void refresh_staleness(HdMonitor *m, guint64 now)
+{
+    guint64 stale_after = (guint64)m->d->config->sample_interval_ms * 1000 * STALE_TICKS;
+    GHashTableIter it;
+    HdWorkspace *ws;
+
+    g_hash_table_iter_init(&it, m->d->workspaces);
+    while (g_hash_table_iter_next(&it, NULL, (gpointer *)&ws)) {
+        VmState *vm = g_hash_table_lookup(m->vms, hd_workspace_get_name(ws));
+
+        if (vm != NULL && vm->running) {
+            hd_dbus_workspace_set_stale(hd_workspace_get_iface(ws),
+                                        hd_metrics_is_stale(now, vm->sample_usec, stale_after));
+            if (vm->channel != NULL)
+                hd_agent_channel_tick(vm->channel, now);
+        }
+    }
+}
+
+static gboolean on_tick(gpointer user_data)
+{
+    HdMonitor *m = user_data;
+    HdDaemon *d = m->d;
+    guint64 now = now_usec();
+    Sample *s;
+    GHashTableIter it;
+    HdWorkspace *ws;
+
+    m->ticks++;
+    refresh_staleness(m, now);
+    if (!d->discovered || !hd_hypervisor_is_connected(d->hv))
+        return G_SOURCE_CONTINUE;
+    if (m->inflight >= MAX_INFLIGHT) {
+        m->skipped_ticks++;
+        if (m->skipped_ticks == 1 || m->skipped_ticks % 60 == 0)
+            g_warning("%u samplers are waiting on libvirt; skipped %" G_GUINT64_FORMAT " ticks",
+                      m->inflight, m->skipped_ticks);
+        return G_SOURCE_CONTINUE;
+    }
+    s = g_new0(Sample, 1);
+    s->m = m;
+    s->start_usec = now;
+    s->root = g_strdup(d->config->host_root);
+    s->cgroup2_mount = g_strdup(m->cgroup2_mount);
+    s->running = g_ptr_array_new_with_free_func(g_free);
+    s->need_xml = g_ptr_array_new_with_free_func(g_free);
+    s->nowait_supported = m->nowait_supported;
+    s->procs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    s->channels = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    g_hash_table_iter_init(&it, d->workspaces);
+    while (g_hash_table_iter_next(&it, NULL, (gpointer *)&ws)) {
+        const char *name = hd_workspace_get_name(ws);
+        VmState *vm = g_hash_table_lookup(m->vms, name);
+
+        if (hd_workspace_get_state(ws) != HD_STATE_RUNNING)
+            continue;
+        g_ptr_array_add(s->running, g_strdup(name));
+        if (d->config->metrics.agent_channel && (vm == NULL || vm->channel == NULL))
+            g_ptr_array_add(s->need_xml, g_strdup(name));
+    }
+    m->inflight++;
+    hd_job_run(d, sample_thread, s, (GDestroyNotify)sample_free, sample_done, m);
+    return G_SOURCE_CONTINUE;
+}
+
+/* ---- GetMetrics ---- */
+
+static GVariant *pick(GDBusInterfaceSkeleton *iface, const char *const *names)
+{
+    g_autoptr(GVariant) all = g_dbus_interface_skeleton_get_properties(iface);
+    GVariantBuilder b;
+
+    g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+    for (guint i = 0; names[i] != NULL; i++) {
+        g_autoptr(GVariant) v = g_variant_lookup_value(all, names[i], NULL);
+        if (v != NULL)
+            g_variant_builder_add(&b, "{sv}", names[i], v);
+    }
+    return g_variant_builder_end(&b);
+}
+
+static gint by_name(gconstpointer a, gconstpointer b)
+{
+    return strcmp(hd_workspace_get_name((HdWorkspace *)a), hd_workspace_get_name((HdWorkspace *)b));
+}
+
+static gboolean handle_get_metrics(HdDbusManager *mgr, GDBusMethodInvocation *invocation,
+                                   gpointer user_data)
+{
+    HdMonitor *m = user_data;
+    g_autoptr(GList) all = g_hash_table_get_values(m->d->workspaces);
+    GVariantBuilder ws, top;
+
+    all = g_list_sort(all, by_name);
+    g_variant_builder_init(&ws, G_VARIANT_TYPE("a{sa{sv}}"));
+    for (GList *l = all; l != NULL; l = l->next)
+        g_variant_builder_add(
+            &ws, "{s@a{sv}}", hd_workspace_get_name(l->data),
+            pick(G_DBUS_INTERFACE_SKELETON(hd_workspace_get_iface(l->data)), vm_metric_names));
+    g_variant_builder_init(&top, G_VARIANT_TYPE_VARDICT);
+    g_variant_builder_add(&top, "{sv}", "host",
+                          pick(G_DBUS_INTERFACE_SKELETON(mgr), host_metric_names));
+    g_variant_builder_add(&top, "{sv}", "workspaces", g_variant_builder_end(&ws));
+    g_variant_builder_add(&top, "{sv}", "sample_interval_ms",
+                          g_variant_new_uint32(m->d->config->sample_interval_ms));
+    hd_dbus_manager_complete_get_metrics(mgr, invocation, g_variant_builder_end(&top));
+    return TRUE;
+}
+
+/* ---- life cycle ---- */
+
+HdMonitor *hd_monitor_new(HdDaemon *d)
+{
+    HdMonitor *m = g_new0(HdMonitor, 1);
+    HdHostSample host;
+
+    m->d = d;
+    m->nowait_supported = TRUE;
+    m->vms = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)vm_state_free);
+    m->cgroup2_mount = hd_procfs_cgroup2_mount(d->config->host_root);
+    if (m->cgroup2_mount == NULL)
+        g_message("No cgroup2 mount under %s: per-workspace memory pressure is absent",
+                  d->config->host_root);
+    /* Host figures are there before the first workspace sample. */
+    hd_procfs_read_host(d->config->host_root, &host);
+    publish_host(m, &host, now_usec());
+    m->get_metrics_id =
+        g_signal_connect(d->manager, "handle-get-metrics", G_CALLBACK(handle_get_metrics), m);
+    m->tick_id = g_timeout_add(d->config->sample_interval_ms, on_tick, m);
+    return m;
+}
+
+void hd_monitor_free(HdMonitor *m)
+{
+    if (m == NULL)
+        return;
+    if (m->tick_id != 0)
+        g_source_remove(m->tick_id);
+    if (m->get_metrics_id != 0)
+        g_signal_handler_disconnect(m->d->manager, m->get_metrics_id);
+    g_hash_table_unref(m->vms);
+    g_free(m->cgroup2_mount);
+    /* Samplers still in flight hold m as user_data; the last one frees it. */
+    if (m->inflight == 0)
+        g_free(m);
+    else
+        m->stopping = TRUE;
+}

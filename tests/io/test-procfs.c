@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The host readers against fixture trees: a pure cgroup v2 host, a hybrid
+ * host (cgroup2 at /sys/fs/cgroup/unified), and a host without PSI, KSM or
+ * cgroup2, where the matching figures must be absent rather than zero.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <glib/gstdio.h>
+#include <unistd.h>
+
+#include "hocusd/hd-procfs.h"
+
+static void put(const char *root, const char *path, const char *content)
+{
+    g_autofree char *full = g_build_filename(root, path, NULL);
+    g_autofree char *dir = g_path_get_dirname(full);
+
+    assert_int_equal(g_mkdir_with_parents(dir, 0755), 0);
+    assert_true(g_file_set_contents(full, content, -1, NULL));
+}
+
+static char *make_root(void)
+{
+    char *root = g_dir_make_tmp("hd-procfs-XXXXXX", NULL);
+
+    assert_non_null(root);
+    return root;
+}
+
+static void remove_root(char *root)
+{
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", root);
+    assert_int_equal(system(cmd), 0);
+    g_free(root);
+}
+
+static void full_host(const char *root, const char *cg2)
+{
+    g_autofree char *mountinfo = g_strdup_printf(
+        "22 1 0:21 / /proc rw,nosuid - proc proc rw\n"
+        "25 21 0:23 / %s rw,nosuid,nodev shared:9 - cgroup2 cgroup2 rw,nsdelegate\n",
+        cg2);
+    g_autofree char *pressure =
+        g_build_filename(cg2, "machine/qemu-1-dev.libvirt-qemu/memory.pressure", NULL);
+
+    put(root, "proc/meminfo",
+        "MemTotal:       24576000 kB\nMemFree:        20000000 kB\n"
+        "MemAvailable:   22000000 kB\nCached:           100000 kB\n");
+    put(root, "proc/pressure/memory",
+        "some avg10=12.50 avg60=3.00 avg300=1.00 total=999\n"
+        "full avg10=2.00 avg60=1.00 avg300=0.50 total=77\n");
+    put(root, "sys/kernel/mm/ksm/run", "1\n");
+    put(root, "sys/kernel/mm/ksm/pages_sharing", "2560\n");
+    put(root, "sys/kernel/mm/ksm/pages_shared", "100\n");
+    put(root, "sys/kernel/mm/ksm/general_profit", "-4096\n");
+    put(root, "proc/self/mountinfo", mountinfo);
+    put(root, "run/libvirt/qemu/dev.pid", "4242");
+    put(root, "proc/4242/status", "Name:\tqemu-system-x86\nVmRSS:\t  262144 kB\n");
+    put(root, "proc/4242/stat",
+        "4242 (qemu-system-x86) S 1 4242 4242 0 -1 4194560 12345 0 0 0 "
+        "700 55 0 0 20 0 5 0 1000 2000000000 60000\n");
+    put(root, "proc/4242/cgroup", "0::/machine/qemu-1-dev.libvirt-qemu\n");
+    put(root, "proc/4242/ksm_merging_pages", "1234\n");
+    put(root, pressure,
+        "some avg10=0.50 avg60=0.10 avg300=0.00 total=10\n"
+        "full avg10=0.25 avg60=0.00 avg300=0.00 total=5\n");
+}
+
+static void check_full(const char *root, const char *want_mount)
+{
+    HdHostSample h;
+    HdProcSample p;
+    g_autofree char *cg2 = hd_procfs_cgroup2_mount(root);
+
+    hd_procfs_read_host(root, &h);
+    assert_true(h.have_meminfo);
+    assert_int_equal(h.meminfo.total, 24576000ull * 1024);
+    assert_int_equal(h.meminfo.available, 22000000ull * 1024);
+    assert_true(h.have_psi);
+    assert_true(h.psi.some.avg10 == 12.5);
+    assert_true(h.psi.full.avg300 == 0.5);
+    assert_true(h.have_ksm && h.ksm_running);
+    assert_int_equal(h.ksm_pages_sharing, 2560);
+    assert_true(h.have_ksm_profit);
+    assert_int_equal(h.ksm_general_profit, -4096);
+
+    assert_non_null(cg2);
+    assert_string_equal(cg2, want_mount);
+    hd_procfs_read_vm(root, cg2, "dev", &p);
+    assert_true(p.have_pid);
+    assert_int_equal(p.pid, 4242);
+    assert_true(p.have_rss);
+    assert_int_equal(p.rss_bytes, 262144ull * 1024);
+    assert_true(p.have_cpu);
+    assert_int_equal(p.cpu_time_ns, 755ull * (1000000000ull / (guint64)sysconf(_SC_CLK_TCK)));
+    assert_true(p.have_ksm);
+    assert_int_equal(p.ksm_merging_pages, 1234);
+    assert_true(p.have_psi);
+    assert_true(p.psi.some.avg10 == 0.5);
+    assert_true(p.psi.full.avg10 == 0.25);
+}
+
+static void test_unified_host(void **state)
+{
+    char *root = make_root();
+
+    full_host(root, "/sys/fs/cgroup");
+    check_full(root, "/sys/fs/cgroup");
+    remove_root(root);
+}
+
+static void test_hybrid_host(void **state)
+{
+    char *root = make_root();
+
+    full_host(root, "/sys/fs/cgroup/unified");
+    check_full(root, "/sys/fs/cgroup/unified");
+    remove_root(root);
+}
+
+static void test_bare_host(void **state)
+{
+    char *root = make_root();
+    HdHostSample h;
+    HdProcSample p;
+    g_autofree char *cg2 = NULL;
+
+    /* Old kernel: no PSI, no KSM, cgroup v1 only, no ksm_merging_pages. */
+    put(root, "proc/meminfo", "MemTotal: 1024 kB\nMemFree: 512 kB\n");
+    put(root, "proc/self/mountinfo",
+        "25 21 0:23 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n");
+    put(root, "run/libvirt/qemu/dev.pid", "4242\n");
+    put(root, "proc/4242/status", "VmRSS:\t 1000 kB\n");
+    put(root, "proc/4242/cgroup", "4:memory:/machine/qemu-1-dev.libvirt-qemu\n");
+    hd_procfs_read_host(root, &h);
+    assert_true(h.have_meminfo);
+    assert_false(h.meminfo.have_available);
+    assert_false(h.have_psi);
+    assert_false(h.have_ksm);
+    assert_false(h.have_ksm_profit);
+    cg2 = hd_procfs_cgroup2_mount(root);
+    assert_null(cg2);
+    hd_procfs_read_vm(root, cg2, "dev", &p);
+    assert_true(p.have_rss);
+    assert_int_equal(p.rss_bytes, 1000 * 1024);
+    assert_false(p.have_cpu);
+    assert_false(p.have_psi);
+    assert_false(p.have_ksm);
+
+    /* No pid file (not running, or another libvirt instance): nothing. */
+    hd_procfs_read_vm(root, NULL, "other", &p);
+    assert_false(p.have_pid);
+    assert_false(p.have_rss);
+    /* Garbage pid files. */
+    put(root, "run/libvirt/qemu/bad.pid", "-1\n");
+    hd_procfs_read_vm(root, NULL, "bad", &p);
+    assert_false(p.have_pid);
+    put(root, "run/libvirt/qemu/bad.pid", "12ab\n");
+    hd_procfs_read_vm(root, NULL, "bad", &p);
+    assert_false(p.have_pid);
+    put(root, "run/libvirt/qemu/bad.pid", "99999999999\n");
+    hd_procfs_read_vm(root, NULL, "bad", &p);
+    assert_false(p.have_pid);
+    /* An empty directory: nothing at all, and no crash. */
+    hd_procfs_read_host("/nonexistent-root", &h);
+    assert_false(h.have_meminfo || h.have_psi || h.have_ksm);
+    remove_root(root);
+}
+
+static void test_real_host(void **state)
+{
+    HdHostSample h;
+
+    /* The machine the tests run on has at least /proc/meminfo. */
+    hd_procfs_read_host("/", &h);
+    assert_true(h.have_meminfo);
+    assert_true(h.meminfo.total > 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_unified_host),
+        cmocka_unit_test(test_hybrid_host),
+        cmocka_unit_test(test_bare_host),
+        cmocka_unit_test(test_real_host),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
