@@ -5,7 +5,7 @@
 #include "hd-ctl.h"
 #include "hocusd/hd-size.h"
 
-static json_object *variant_to_json(GVariant *v)
+json_object *hd_ctl_variant_to_json(GVariant *v)
 {
     if (g_variant_is_of_type(v, G_VARIANT_TYPE_STRING) ||
         g_variant_is_of_type(v, G_VARIANT_TYPE_OBJECT_PATH))
@@ -22,18 +22,39 @@ static json_object *variant_to_json(GVariant *v)
         return json_object_new_int64(g_variant_get_int64(v));
     if (g_variant_is_of_type(v, G_VARIANT_TYPE_DOUBLE))
         return json_object_new_double(g_variant_get_double(v));
-    if (g_variant_is_of_type(v, G_VARIANT_TYPE_VARDICT)) {
+    if (g_variant_is_of_type(v, G_VARIANT_TYPE_BYTE))
+        return json_object_new_int64(g_variant_get_byte(v));
+    if (g_variant_is_of_type(v, G_VARIANT_TYPE_VARIANT)) {
+        g_autoptr(GVariant) inner = g_variant_get_variant(v);
+        return hd_ctl_variant_to_json(inner);
+    }
+    if (g_variant_is_of_type(v, G_VARIANT_TYPE("a{s*}"))) {
+        /* a{sv}, a{sa{sv}}, ...: an object keyed by the strings. */
         json_object *o = json_object_new_object();
         GVariantIter it;
-        const char *key;
-        GVariant *val;
+        GVariant *entry;
 
         g_variant_iter_init(&it, v);
-        while (g_variant_iter_next(&it, "{&sv}", &key, &val)) {
-            json_object_object_add(o, key, variant_to_json(val));
-            g_variant_unref(val);
+        while ((entry = g_variant_iter_next_value(&it)) != NULL) {
+            g_autoptr(GVariant) key = g_variant_get_child_value(entry, 0);
+            g_autoptr(GVariant) val = g_variant_get_child_value(entry, 1);
+
+            json_object_object_add(o, g_variant_get_string(key, NULL), hd_ctl_variant_to_json(val));
+            g_variant_unref(entry);
         }
         return o;
+    }
+    if (g_variant_is_of_type(v, G_VARIANT_TYPE_ARRAY)) {
+        json_object *a = json_object_new_array();
+        GVariantIter it;
+        GVariant *child;
+
+        g_variant_iter_init(&it, v);
+        while ((child = g_variant_iter_next_value(&it)) != NULL) {
+            json_object_array_add(a, hd_ctl_variant_to_json(child));
+            g_variant_unref(child);
+        }
+        return a;
     }
     {
         g_autofree char *text = g_variant_print(v, TRUE);
@@ -53,7 +74,7 @@ json_object *hd_ctl_workspace_json(HdDbusWorkspace *ws)
                            json_object_new_uint64(hd_dbus_workspace_get_created_usec(ws)));
     json_object_object_add(o, "object_path",
                            json_object_new_string(g_dbus_proxy_get_object_path(G_DBUS_PROXY(ws))));
-    json_object_object_add(o, "spec", spec != NULL ? variant_to_json(spec) : NULL);
+    json_object_object_add(o, "spec", spec != NULL ? hd_ctl_variant_to_json(spec) : NULL);
     return o;
 }
 

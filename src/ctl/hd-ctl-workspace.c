@@ -12,8 +12,8 @@
 
 /* Parse a command's options; between min_args and max_args positional
  * arguments stay in argv (after the command name). */
-static gboolean parse_options_range(HdCtl *ctl, const char *command, GOptionEntry *entries,
-                                    int *argc, char ***argv, int min_args, int max_args, int *rc)
+gboolean hd_ctl_parse_options(HdCtl *ctl, const char *command, GOptionEntry *entries, int *argc,
+                              char ***argv, int min_args, int max_args, int *rc)
 {
     g_autoptr(GOptionContext) oc = g_option_context_new(NULL);
     g_autoptr(GError) error = NULL;
@@ -43,7 +43,7 @@ static gboolean parse_options_range(HdCtl *ctl, const char *command, GOptionEntr
 static gboolean parse_options(HdCtl *ctl, const char *command, GOptionEntry *entries, int *argc,
                               char ***argv, int want_args, int *rc)
 {
-    return parse_options_range(ctl, command, entries, argc, argv, want_args, want_args, rc);
+    return hd_ctl_parse_options(ctl, command, entries, argc, argv, want_args, want_args, rc);
 }
 
 static gint compare_by_name(gconstpointer a, gconstpointer b)
@@ -247,7 +247,7 @@ int hd_ctl_cmd_create(HdCtl *ctl, int argc, char **argv)
     g_autoptr(HdDbusWorkspace) ws = NULL;
     const char *name;
 
-    if (!parse_options_range(ctl, "create", entries, &argc, &argv, 0, 1, &rc))
+    if (!hd_ctl_parse_options(ctl, "create", entries, &argc, &argv, 0, 1, &rc))
         return rc;
     name = argc >= 2 ? argv[1] : NULL;
     if (name == NULL && spec_file == NULL)

@@ -39,16 +39,27 @@ HdDbusWorkspace *hd_ctl_workspace(HdCtl *ctl, const char *name, GError **error);
 
 /* hd-ctl-output.c */
 json_object *hd_ctl_workspace_json(HdDbusWorkspace *ws);
+/* Any D-Bus value as JSON: dictionaries as objects, arrays as arrays. */
+json_object *hd_ctl_variant_to_json(GVariant *v);
 void hd_ctl_print_json(json_object *obj);
 void hd_ctl_print_workspace_table(GPtrArray *workspaces);
 void hd_ctl_print_workspace_details(HdDbusWorkspace *ws);
 
 /* hd-ctl-workspace.c */
+/* Parse a command's options; between min_args and max_args positional
+ * arguments stay in argv (after the command name). */
+gboolean hd_ctl_parse_options(HdCtl *ctl, const char *command, GOptionEntry *entries, int *argc,
+                              char ***argv, int min_args, int max_args, int *rc);
 int hd_ctl_cmd_list(HdCtl *ctl, int argc, char **argv);
 int hd_ctl_cmd_show(HdCtl *ctl, int argc, char **argv);
 int hd_ctl_cmd_create(HdCtl *ctl, int argc, char **argv);
 int hd_ctl_cmd_start(HdCtl *ctl, int argc, char **argv);
 int hd_ctl_cmd_stop(HdCtl *ctl, int argc, char **argv);
 int hd_ctl_cmd_delete(HdCtl *ctl, int argc, char **argv);
+
+/* hd-ctl-metrics.c */
+int hd_ctl_cmd_status(HdCtl *ctl, int argc, char **argv);
+int hd_ctl_cmd_top(HdCtl *ctl, int argc, char **argv);
+int hd_ctl_cmd_metrics(HdCtl *ctl, int argc, char **argv);
 
 G_END_DECLS

@@ -33,6 +33,17 @@ static const char usage_text[] =
     "                            --force powers it off at once\n"
     "  delete NAME [--force]     Delete a shut-off workspace and its disk;\n"
     "                            --force stops a running one first\n"
+    "  status                    Host memory, pressure and density figures, and a\n"
+    "                            table of workspaces with their RSS, guest-used\n"
+    "                            memory, footprint ratio, CPU, idleness, PSI and\n"
+    "                            last reclaim latency (\"-\": not available)\n"
+    "  top [--interval SECONDS] [-n|--iterations N]\n"
+    "                            status, refreshed (default every 1 s, until\n"
+    "                            Ctrl-C); with --json one JSON object per line\n"
+    "  metrics [--format openmetrics|json]\n"
+    "                            The same figures in the OpenMetrics (Prometheus)\n"
+    "                            text format, for node_exporter's textfile\n"
+    "                            collector or a scrape proxy\n"
     "\n"
     "Options:\n"
     "  --json                    Machine-readable output (errors too, on stdout)\n"
@@ -55,7 +66,9 @@ static const char usage_text[] =
     "Examples:\n"
     "  hocusctl create dev --memory 4G --disk 20G --start\n"
     "  hocusctl list --json | jq -r '.[] | select(.state == \"running\") | .name'\n"
-    "  hocusctl stop dev && hocusctl delete dev\n";
+    "  hocusctl stop dev && hocusctl delete dev\n"
+    "  hocusctl status --json | jq '.workspaces.dev.FootprintRatio'\n"
+    "  hocusctl metrics > /var/lib/node_exporter/textfile/hocusd.prom\n";
 
 GDBusConnection *hd_ctl_bus(HdCtl *ctl, GError **error)
 {
@@ -203,8 +216,9 @@ static const struct {
     const char *name;
     HdCtlCommand run;
 } commands[] = {
-    { "list", hd_ctl_cmd_list },   { "show", hd_ctl_cmd_show }, { "create", hd_ctl_cmd_create },
-    { "start", hd_ctl_cmd_start }, { "stop", hd_ctl_cmd_stop }, { "delete", hd_ctl_cmd_delete },
+    { "list", hd_ctl_cmd_list },     { "show", hd_ctl_cmd_show }, { "create", hd_ctl_cmd_create },
+    { "start", hd_ctl_cmd_start },   { "stop", hd_ctl_cmd_stop }, { "delete", hd_ctl_cmd_delete },
+    { "status", hd_ctl_cmd_status }, { "top", hd_ctl_cmd_top },   { "metrics", hd_ctl_cmd_metrics },
 };
 
 int main(int argc, char **argv)

@@ -4,7 +4,10 @@
 # within the protocol's bounds, and report the recipe as the guest kernel sees it.
 . "$(dirname "$0")/lib.sh"
 
-write_config
+# This test reads the wire itself; QEMU serves one client per channel, so
+# hocusd must leave the socket alone.
+E2E_AGENT_CHANNEL=false
+write_config '"metrics": { "agent_channel": false }'
 start_hocusd
 new_name ws agent
 hocusctl create "$ws" >/dev/null

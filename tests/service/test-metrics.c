@@ -1,0 +1,401 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The control loop's output on the bus: hocusd on a private bus with the
+ * real policy, libvirt's test driver (workspace "alpha" running), and the
+ * host's /proc and /sys replaced by a fixture tree (config key host_root),
+ * so that every figure has a known value. Checks the property types,
+ * GetMetrics against the properties, PropertiesChanged carrying only what
+ * changed, and LowMemoryWarning with its hysteresis.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "hd-test-env.h"
+#include "hocusd/hd-names.h"
+
+#define ALPHA HD_DBUS_WORKSPACE_PREFIX "alpha"
+
+typedef struct {
+    HdTestEnv *env;
+    char *root;
+} Fixture;
+
+static void put(const char *root, const char *path, const char *content)
+{
+    g_autofree char *full = g_build_filename(root, path, NULL);
+    g_autofree char *dir = g_path_get_dirname(full);
+    g_autofree char *tmp = g_strconcat(full, ".tmp", NULL);
+
+    assert_int_equal(g_mkdir_with_parents(dir, 0755), 0);
+    /* Replaced atomically: hocusd may be reading it. */
+    assert_true(g_file_set_contents(tmp, content, -1, NULL));
+    assert_int_equal(g_rename(tmp, full), 0);
+}
+
+static void set_rss_kib(const char *root, guint64 kib)
+{
+    g_autofree char *status =
+        g_strdup_printf("Name:\tqemu-system-x86\nVmRSS:\t%" G_GUINT64_FORMAT " kB\n", kib);
+    put(root, "proc/4242/status", status);
+}
+
+static void set_host_psi(const char *root, double avg10)
+{
+    g_autofree char *psi = g_strdup_printf("some avg10=%.2f avg60=1.00 avg300=0.50 total=999\n"
+                                           "full avg10=0.00 avg60=0.00 avg300=0.00 total=77\n",
+                                           avg10);
+    put(root, "proc/pressure/memory", psi);
+}
+
+static void make_host(const char *root)
+{
+    put(root, "proc/meminfo",
+        "MemTotal:        8388608 kB\nMemFree:         4000000 kB\n"
+        "MemAvailable:    6291456 kB\nCached:           100000 kB\n");
+    set_host_psi(root, 0.0);
+    put(root, "sys/kernel/mm/ksm/run", "1\n");
+    put(root, "sys/kernel/mm/ksm/pages_sharing", "256\n");
+    put(root, "sys/kernel/mm/ksm/pages_shared", "10\n");
+    put(root, "proc/self/mountinfo",
+        "25 21 0:23 / /sys/fs/cgroup rw,nosuid shared:9 - cgroup2 cgroup2 rw\n");
+    put(root, "run/libvirt/qemu/alpha.pid", "4242\n");
+    set_rss_kib(root, 262144);
+    put(root, "proc/4242/stat",
+        "4242 (qemu-system-x86) S 1 4242 4242 0 -1 0 0 0 0 0 "
+        "700 55 0 0 20 0 5 0 1000 2000000000 60000\n");
+    put(root, "proc/4242/cgroup", "0::/machine/qemu-1-alpha.libvirt-qemu\n");
+    put(root, "proc/4242/ksm_merging_pages", "64\n");
+    put(root, "sys/fs/cgroup/machine/qemu-1-alpha.libvirt-qemu/memory.pressure",
+        "some avg10=3.50 avg60=0.10 avg300=0.00 total=10\n"
+        "full avg10=1.25 avg60=0.00 avg300=0.00 total=5\n");
+}
+
+static GVariant *get_all(HdTestEnv *env, const char *path, const char *iface)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) r = hd_test_call(env, path, "org.freedesktop.DBus.Properties", "GetAll",
+                                         g_variant_new("(s)", iface), &error);
+
+    if (r == NULL)
+        fail_msg("GetAll %s: %s", iface, error->message);
+    return g_variant_get_child_value(r, 0);
+}
+
+/* Poll a uint64 property until it equals want (hocusd samples every 200 ms). */
+static gboolean wait_u64(HdTestEnv *env, const char *path, const char *iface, const char *name,
+                         guint64 want)
+{
+    for (int i = 0; i < 100; i++) {
+        g_autoptr(GVariant) v = hd_test_get_property(env, path, iface, name);
+        if (v != NULL && g_variant_get_uint64(v) == want)
+            return TRUE;
+        g_usleep(50000);
+    }
+    return FALSE;
+}
+
+/* Wait until a second sample made CpuUsage available: from then on a
+ * static fixture gives static figures. */
+static void wait_steady(HdTestEnv *env)
+{
+    for (int i = 0; i < 100; i++) {
+        g_autoptr(GVariant) v = hd_test_get_property(env, ALPHA, HD_DBUS_WORKSPACE_IFACE, "Absent");
+        g_auto(GStrv) list = g_variant_dup_strv(v, NULL);
+        if (!g_strv_contains((const char *const *)list, "CpuUsage") &&
+            !g_strv_contains((const char *const *)list, "RssBytes"))
+            return;
+        g_usleep(50000);
+    }
+    fail_msg("CpuUsage did not appear within 5 s");
+}
+
+static int setup(void **state)
+{
+    g_autofree char *uri =
+        g_strdup_printf("test://%s/test-driver-node.xml", g_getenv("HD_TEST_DATA_DIR"));
+    g_autofree char *extra = NULL;
+    Fixture *f = g_new0(Fixture, 1);
+    g_autoptr(GError) error = NULL;
+
+    f->root = g_dir_make_tmp("hd-metrics-root-XXXXXX", NULL);
+    make_host(f->root);
+    extra = g_strdup_printf("\"host_root\": \"%s\", \"sample_interval_ms\": 200", f->root);
+    f->env = hd_test_env_new(uri, extra);
+    assert_non_null(f->env);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    Fixture *f = *state;
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", f->root);
+
+    hd_test_env_free(f->env);
+    assert_int_equal(system(cmd), 0);
+    g_free(f->root);
+    g_free(f);
+    return 0;
+}
+
+static void assert_type(GVariant *dict, const char *key, const char *type)
+{
+    g_autoptr(GVariant) v = g_variant_lookup_value(dict, key, NULL);
+
+    if (v == NULL)
+        fail_msg("no property %s", key);
+    if (strcmp(g_variant_get_type_string(v), type) != 0)
+        fail_msg("%s has type %s, want %s", key, g_variant_get_type_string(v), type);
+}
+
+static gboolean absent(GVariant *dict, const char *key)
+{
+    g_autofree const char **list = NULL;
+
+    assert_true(g_variant_lookup(dict, "Absent", "^a&s", &list));
+    return g_strv_contains(list, key);
+}
+
+static void test_figures_and_types(void **state)
+{
+    Fixture *f = *state;
+    g_autoptr(GVariant) ws = NULL, host = NULL;
+    guint64 u;
+    double d;
+
+    assert_true(wait_u64(f->env, ALPHA, HD_DBUS_WORKSPACE_IFACE, "RssBytes", 262144ull * 1024));
+    ws = get_all(f->env, ALPHA, HD_DBUS_WORKSPACE_IFACE);
+    host = get_all(f->env, HD_DBUS_ROOT_PATH, HD_DBUS_MANAGER_IFACE);
+
+    static const char *const ws_types[][2] = {
+        { "SampleTimeUsec", "t" },    { "Stale", "b" },
+        { "ConfiguredBytes", "t" },   { "RssBytes", "t" },
+        { "BalloonBytes", "t" },      { "GuestUsedBytes", "t" },
+        { "GuestFreeBytes", "t" },    { "GuestCacheBytes", "t" },
+        { "FootprintRatio", "d" },    { "PressureSomeAvg10", "d" },
+        { "PressureFullAvg10", "d" }, { "KsmMergingPages", "t" },
+        { "CpuUsage", "d" },          { "Idle", "b" },
+        { "ReclaimLatencySec", "d" }, { "ReclaimBytes", "t" },
+        { "AgentConnected", "b" },    { "AgentLine", "s" },
+        { "Guest", "a{sv}" },         { "Absent", "as" },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(ws_types); i++)
+        assert_type(ws, ws_types[i][0], ws_types[i][1]);
+    static const char *const host_types[][2] = {
+        { "SampleTimeUsec", "t" },     { "MemTotalBytes", "t" },     { "MemAvailableBytes", "t" },
+        { "PressureSomeAvg10", "d" },  { "PressureSomeAvg60", "d" }, { "PressureSomeAvg300", "d" },
+        { "PressureFullAvg10", "d" },  { "PressureFullAvg60", "d" }, { "PressureFullAvg300", "d" },
+        { "PressureLevel", "y" },      { "KsmRunning", "b" },        { "KsmSavedBytes", "t" },
+        { "WorkspacesRunning", "u" },  { "CommittedBytes", "t" },    { "ResidentBytes", "t" },
+        { "OvercommitRatio", "d" },    { "Efficiency", "d" },        { "MedianIdleRssBytes", "t" },
+        { "HeadroomWorkspaces", "u" }, { "Absent", "as" },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(host_types); i++)
+        assert_type(host, host_types[i][0], host_types[i][1]);
+
+    /* The fixture's values, through hocusd. */
+    assert_true(g_variant_lookup(ws, "ConfiguredBytes", "t", &u));
+    assert_int_equal(u, 1073741824);
+    assert_true(g_variant_lookup(ws, "KsmMergingPages", "t", &u));
+    assert_int_equal(u, 64);
+    assert_true(g_variant_lookup(ws, "PressureSomeAvg10", "d", &d));
+    assert_true(d == 3.5);
+    assert_true(g_variant_lookup(ws, "PressureFullAvg10", "d", &d));
+    assert_true(d == 1.25);
+    assert_false(absent(ws, "RssBytes"));
+    assert_false(absent(ws, "PressureSomeAvg10"));
+    /* The test driver has no balloon statistics and no agent: absent, not zero. */
+    assert_true(absent(ws, "GuestUsedBytes"));
+    assert_true(absent(ws, "FootprintRatio"));
+    assert_true(absent(ws, "Guest"));
+    assert_true(absent(ws, "ReclaimLatencySec"));
+
+    assert_true(g_variant_lookup(host, "MemTotalBytes", "t", &u));
+    assert_int_equal(u, 8388608ull * 1024);
+    assert_true(g_variant_lookup(host, "KsmSavedBytes", "t", &u));
+    assert_int_equal(u, 256ull * 4096);
+    /* alpha: 1 GiB configured of 8 GiB; 256 MiB RSS; 6 GiB available -> 24 more. */
+    assert_true(g_variant_lookup(host, "CommittedBytes", "t", &u));
+    assert_int_equal(u, 1073741824);
+    assert_true(g_variant_lookup(host, "ResidentBytes", "t", &u));
+    assert_int_equal(u, 262144ull * 1024);
+    assert_true(g_variant_lookup(host, "OvercommitRatio", "d", &d));
+    assert_true(d == 0.125);
+    {
+        guint32 headroom = 0;
+        assert_true(g_variant_lookup(host, "HeadroomWorkspaces", "u", &headroom));
+        assert_int_equal(headroom, 24);
+    }
+    assert_true(absent(host, "Efficiency")); /* no guest figures anywhere */
+    assert_false(absent(host, "PressureSomeAvg10"));
+}
+
+/* GetMetrics is the same data as the properties (the sample time aside, which moves). */
+static void test_get_metrics_matches_properties(void **state)
+{
+    Fixture *f = *state;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) r = NULL, m = NULL, host = NULL, wss = NULL, alpha = NULL;
+    g_autoptr(GVariant) props = NULL, host_props = NULL;
+    GVariantIter it;
+    const char *key;
+    GVariant *value;
+
+    assert_true(wait_u64(f->env, ALPHA, HD_DBUS_WORKSPACE_IFACE, "RssBytes", 262144ull * 1024));
+    r = hd_test_call(f->env, HD_DBUS_ROOT_PATH, HD_DBUS_MANAGER_IFACE, "GetMetrics", NULL, &error);
+    assert_non_null(r);
+    m = g_variant_get_child_value(r, 0);
+    host = g_variant_lookup_value(m, "host", G_VARIANT_TYPE_VARDICT);
+    wss = g_variant_lookup_value(m, "workspaces", G_VARIANT_TYPE("a{sa{sv}}"));
+    assert_non_null(host);
+    assert_non_null(wss);
+    alpha = g_variant_lookup_value(wss, "alpha", G_VARIANT_TYPE_VARDICT);
+    assert_non_null(alpha);
+    props = get_all(f->env, ALPHA, HD_DBUS_WORKSPACE_IFACE);
+    host_props = get_all(f->env, HD_DBUS_ROOT_PATH, HD_DBUS_MANAGER_IFACE);
+
+    g_variant_iter_init(&it, alpha);
+    while (g_variant_iter_next(&it, "{&sv}", &key, &value)) {
+        g_autoptr(GVariant) prop = g_variant_lookup_value(props, key, NULL);
+        if (prop == NULL)
+            fail_msg("GetMetrics has %s, the object has no such property", key);
+        if (strcmp(key, "SampleTimeUsec") != 0 && !g_variant_equal(prop, value))
+            fail_msg("%s: GetMetrics %s, property %s", key, g_variant_print(value, TRUE),
+                     g_variant_print(prop, TRUE));
+        g_variant_unref(value);
+    }
+    assert_true(g_variant_n_children(alpha) >= 20);
+    g_variant_iter_init(&it, host);
+    while (g_variant_iter_next(&it, "{&sv}", &key, &value)) {
+        g_autoptr(GVariant) prop = g_variant_lookup_value(host_props, key, NULL);
+        if (prop == NULL)
+            fail_msg("GetMetrics host has %s, the manager has no such property", key);
+        if (strcmp(key, "SampleTimeUsec") != 0 && !g_variant_equal(prop, value))
+            fail_msg("host %s: GetMetrics %s, property %s", key, g_variant_print(value, TRUE),
+                     g_variant_print(prop, TRUE));
+        g_variant_unref(value);
+    }
+    assert_int_equal(g_variant_n_children(host), 20);
+}
+
+typedef struct {
+    GMainLoop *loop;
+    GPtrArray *changed; /* a{sv} of each PropertiesChanged for the Workspace interface */
+    GArray *levels;     /* LowMemoryWarning levels */
+} Watch;
+
+static void on_signal(GDBusConnection *c, const char *sender, const char *path, const char *iface,
+                      const char *signal, GVariant *params, gpointer user_data)
+{
+    Watch *w = user_data;
+
+    if (strcmp(signal, "PropertiesChanged") == 0) {
+        const char *which;
+        g_autoptr(GVariant) changed = NULL;
+        g_autoptr(GVariant) inval = NULL;
+
+        g_variant_get(params, "(&s@a{sv}@as)", &which, &changed, &inval);
+        if (strcmp(which, HD_DBUS_WORKSPACE_IFACE) == 0)
+            g_ptr_array_add(w->changed, g_variant_ref(changed));
+    } else if (strcmp(signal, "LowMemoryWarning") == 0) {
+        guchar level;
+        g_variant_get(params, "(y)", &level);
+        g_array_append_val(w->levels, level);
+    }
+}
+
+static gboolean quit_loop(gpointer loop)
+{
+    g_main_loop_quit(loop);
+    return G_SOURCE_REMOVE;
+}
+
+static void spin(Watch *w, guint ms)
+{
+    g_timeout_add(ms, quit_loop, w->loop);
+    g_main_loop_run(w->loop);
+}
+
+static void test_properties_changed_and_warning(void **state)
+{
+    Fixture *f = *state;
+    Watch w = { g_main_loop_new(NULL, FALSE),
+                g_ptr_array_new_with_free_func((GDestroyNotify)g_variant_unref),
+                g_array_new(FALSE, FALSE, 1) };
+    guint sub_props, sub_warn;
+    gboolean saw_rss = FALSE;
+
+    assert_true(wait_u64(f->env, ALPHA, HD_DBUS_WORKSPACE_IFACE, "RssBytes", 262144ull * 1024));
+    wait_steady(f->env);
+    sub_props = g_dbus_connection_signal_subscribe(
+        f->env->conn, HD_DBUS_NAME, "org.freedesktop.DBus.Properties", "PropertiesChanged", ALPHA,
+        NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_signal, &w, NULL);
+    sub_warn = g_dbus_connection_signal_subscribe(f->env->conn, HD_DBUS_NAME, HD_DBUS_MANAGER_IFACE,
+                                                  "LowMemoryWarning", HD_DBUS_ROOT_PATH, NULL,
+                                                  G_DBUS_SIGNAL_FLAGS_NONE, on_signal, &w, NULL);
+
+    /* 2 s at a 200 ms tick: at most one PropertiesChanged per tick (plus one in flight). */
+    spin(&w, 2000);
+    if (w.changed->len > 11)
+        fail_msg("%u PropertiesChanged in 2 s at 5 ticks per second", w.changed->len);
+    /* The fixture is static: nothing but the sample time moves. */
+    for (guint i = 0; i < w.changed->len; i++) {
+        GVariant *c = w.changed->pdata[i];
+        if (g_variant_n_children(c) != 1 || !g_variant_lookup(c, "SampleTimeUsec", "t", NULL))
+            fail_msg("unchanged properties were signalled: %s", g_variant_print(c, TRUE));
+    }
+    g_ptr_array_set_size(w.changed, 0);
+
+    /* RSS changes: the signal carries it, and not the figures that stayed. */
+    set_rss_kib(f->root, 131072);
+    spin(&w, 1000);
+    for (guint i = 0; i < w.changed->len; i++) {
+        GVariant *c = w.changed->pdata[i];
+        guint64 rss;
+        if (g_variant_lookup(c, "RssBytes", "t", &rss)) {
+            assert_int_equal(rss, 131072ull * 1024);
+            saw_rss = TRUE;
+        }
+        assert_false(g_variant_lookup(c, "ConfiguredBytes", "t", NULL));
+        assert_false(g_variant_lookup(c, "KsmMergingPages", "t", NULL));
+    }
+    assert_true(saw_rss);
+
+    /* Host PSI some avg10 45 % crosses the critical level (40), 35 % keeps it
+     * (hysteresis: left below 32), 5 % ends it. */
+    set_host_psi(f->root, 45.0);
+    spin(&w, 1000);
+    set_host_psi(f->root, 35.0);
+    spin(&w, 1000);
+    set_host_psi(f->root, 5.0);
+    spin(&w, 1000);
+    assert_int_equal(w.levels->len, 2);
+    assert_int_equal(g_array_index(w.levels, guchar, 0), 2);
+    assert_int_equal(g_array_index(w.levels, guchar, 1), 0);
+
+    g_dbus_connection_signal_unsubscribe(f->env->conn, sub_props);
+    g_dbus_connection_signal_unsubscribe(f->env->conn, sub_warn);
+    g_ptr_array_unref(w.changed);
+    g_array_unref(w.levels);
+    g_main_loop_unref(w.loop);
+}
+
+int main(void)
+{
+    const char *why = hd_test_env_unavailable(FALSE);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_figures_and_types, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_get_metrics_matches_properties, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_properties_changed_and_warning, setup, teardown),
+    };
+
+    if (why != NULL) {
+        g_printerr("SKIP: %s\n", why);
+        return 77;
+    }
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
