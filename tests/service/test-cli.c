@@ -205,6 +205,56 @@ static int teardown(void **state)
     return 0;
 }
 
+/* Metrics are open to every local user: status, metrics and top as nobody. */
+static void test_hocusctl_metrics_views(void **state)
+{
+    g_autofree char *out = NULL, *err = NULL;
+    json_object *o, *host, *v;
+
+    assert_int_equal(hocusctl(NOBODY, &out, &err, "status", NULL), 0);
+    assert_non_null(strstr(out, "Host memory:"));
+    assert_non_null(strstr(out, "NAME"));
+    g_clear_pointer(&out, g_free);
+    g_clear_pointer(&err, g_free);
+
+    assert_int_equal(hocusctl(NOBODY, &out, &err, "status", "--json", NULL), 0);
+    o = json_tokener_parse(out);
+    assert_non_null(o);
+    assert_true(json_object_object_get_ex(o, "host", &host));
+    assert_true(json_object_object_get_ex(host, "MemTotalBytes", &v));
+    assert_true(json_object_get_int64(v) > 0);
+    assert_true(json_object_object_get_ex(o, "workspaces", &v));
+    assert_true(json_object_is_type(v, json_type_object));
+    json_object_put(o);
+    g_clear_pointer(&out, g_free);
+    g_clear_pointer(&err, g_free);
+
+    /* OpenMetrics: typed families, the host's memory, and the terminator. */
+    assert_int_equal(hocusctl(NOBODY, &out, &err, "metrics", NULL), 0);
+    assert_non_null(strstr(out, "# TYPE hocusd_host_mem_total_bytes gauge\n"));
+    assert_non_null(strstr(out, "# UNIT hocusd_host_mem_total_bytes bytes\n"));
+    assert_non_null(strstr(out, "\nhocusd_host_mem_total_bytes "));
+    assert_true(g_str_has_suffix(out, "# EOF\n"));
+    g_clear_pointer(&out, g_free);
+    g_clear_pointer(&err, g_free);
+
+    assert_int_equal(
+        hocusctl(NOBODY, &out, &err, "top", "-n", "2", "--interval", "0.1", "--json", NULL), 0);
+    {
+        g_auto(GStrv) lines = g_strsplit(g_strchomp(out), "\n", -1);
+        assert_int_equal(g_strv_length(lines), 2); /* one JSON object per refresh */
+    }
+    g_clear_pointer(&out, g_free);
+    g_clear_pointer(&err, g_free);
+
+    assert_int_equal(hocusctl(0, &out, &err, "metrics", "--format", "xml", NULL), 2);
+    assert_non_null(strstr(err, "unknown format 'xml'"));
+    g_clear_pointer(&out, g_free);
+    g_clear_pointer(&err, g_free);
+    assert_int_equal(hocusctl(0, &out, &err, "top", "--interval", "0", NULL), 2);
+    assert_non_null(strstr(err, "--interval"));
+}
+
 int main(void)
 {
     const char *why = hd_test_env_unavailable(FALSE);
@@ -214,6 +264,7 @@ int main(void)
         cmocka_unit_test(test_hocusctl_flow),
         cmocka_unit_test(test_hocusctl_exit_codes),
         cmocka_unit_test(test_hocusctl_spec_file),
+        cmocka_unit_test(test_hocusctl_metrics_views),
     };
 
     if (why != NULL) {

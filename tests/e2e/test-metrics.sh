@@ -1,0 +1,96 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The control loop against real QEMU: RSS on D-Bus matches /proc, the agent
+# channel is consumed, memory the guest frees produces a plausible reclaim
+# latency, a SIGSTOPped QEMU neither slows D-Bus nor stops the other
+# workspace's figures, and a guest that floods its channel with garbage and a
+# 10 MiB line disturbs nothing.
+. "$(dirname "$0")/lib.sh"
+
+# 1 MiB per tick, so the 10 MiB line drains in seconds; the default (64 KiB)
+# is the same code path, only slower to drain.
+write_config '"metrics": { "agent_budget": "1M" }'
+start_hocusd
+new_name a met-a
+new_name b met-b
+hocusctl create "$a" >/dev/null
+hocusctl create "$b" --cmdline "hocus.agent=off" >/dev/null
+measure "boot_seconds_a=$(boot "$a")"
+measure "boot_seconds_b=$(boot "$b")"
+
+prop() { ws_prop "$1" "$2"; }
+present() { ! prop "$1" Absent | jq -e --arg k "$2" 'index($k) != null' >/dev/null; }
+
+# ---- RSS on D-Bus against /proc/PID/status ----
+sleep 2
+dbus_rss=$(prop "$a" RssBytes)
+proc_rss=$(( $(domain_rss "$a") * 1024 ))
+diff=$(( dbus_rss > proc_rss ? dbus_rss - proc_rss : proc_rss - dbus_rss ))
+measure "rss_dbus=$dbus_rss rss_proc=$proc_rss diff_pct=$(( diff * 100 / proc_rss ))"
+[ $(( diff * 20 )) -le "$proc_rss" ] || fail "RssBytes $dbus_rss is not within 5% of VmRSS $proc_rss"
+[ "$(prop "$a" AgentConnected)" = true ] || fail "hocusd is not connected to $a's agent channel"
+[ "$(prop "$a" Guest | jq '.mem_total.data > 500000000')" = true ] ||
+    fail "no guest memory figures from the agent: $(prop "$a" Guest)"
+present "$a" GuestUsedBytes || fail "no balloon statistics for $a"
+present "$a" FootprintRatio || fail "no footprint ratio for $a"
+note "$(hocusctl status)"
+
+# ---- reclaim latency ----
+present "$a" ReclaimLatencySec && fail "a reclaim latency before anything was freed"
+settle_rss "$a"
+guest_run "$a" 10 "hocus-mem alloc 400 2 > /tmp/m.log 2>&1 &" >/dev/null
+guest_wait_for "$a" /tmp/m.log freed 120
+for i in $(seq 1 60); do present "$a" ReclaimLatencySec && break; sleep 1; done
+present "$a" ReclaimLatencySec || fail "no reclaim latency 60 s after the guest freed 400 MiB"
+lat=$(prop "$a" ReclaimLatencySec)
+bytes=$(prop "$a" ReclaimBytes)
+measure "reclaim_latency_seconds=$lat reclaim_bytes_mib=$(( bytes / 1048576 ))"
+awk -v l="$lat" 'BEGIN { exit !(l >= 0 && l <= 30) }' || fail "implausible reclaim latency $lat s"
+[ "$bytes" -ge $(( 200 * 1048576 )) ] || fail "the measured jump is only $bytes bytes"
+
+# ---- a stopped QEMU ----
+pid_a=$(qemu_pid "$a")
+kill -STOP "$pid_a"
+t_b0=$(prop "$b" SampleTimeUsec)
+worst=0
+for i in $(seq 1 10); do
+    t0=$(date +%s%N)
+    hocusctl --json show "$a" >/dev/null || { kill -CONT "$pid_a"; fail "hocusctl show failed with QEMU stopped"; }
+    busctl --address "$BUS" call dev.hocus.Hocusd1 /dev/hocus/Hocusd1 dev.hocus.Hocusd1.Manager \
+        GetMetrics >/dev/null || { kill -CONT "$pid_a"; fail "GetMetrics failed with QEMU stopped"; }
+    ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+    [ "$ms" -gt "$worst" ] && worst=$ms
+    sleep 0.5
+done
+t_b1=$(prop "$b" SampleTimeUsec)
+kill -CONT "$pid_a"
+measure "sigstop_worst_two_calls_ms=$worst b_sample_advanced_usec=$(( t_b1 - t_b0 ))"
+# Generous bound for a loaded 2-core TCG host; the benchmark measures the real figure.
+[ "$worst" -lt 2000 ] || fail "D-Bus calls took $worst ms with one QEMU stopped"
+[ $(( t_b1 - t_b0 )) -ge 3000000 ] || fail "$b's figures stopped updating while $a was stopped"
+kill -0 "$HOCUSD_PID" || fail "hocusd died"
+
+# ---- a guest that floods its channel ----
+# b runs without the agent (hocus.agent=off), so its console shell can own the port.
+port=$(guest_run "$b" 10 'for p in /sys/class/virtio-ports/*; do [ "$(cat $p/name)" = dev.hocus.agent.0 ] && echo /dev/${p##*/}; done')
+[ -n "$port" ] || fail "no dev.hocus.agent.0 port in $b"
+guest_run "$b" 60 "{ printf 'garbage\n{\"v\":1\n\377\376\n{\"v\":2,\"type\":\"telemetry\"}\n'; head -c 10485760 /dev/zero | tr '\\0' x; printf '\n{\"v\":1,\"type\":\"telemetry\",\"seq\":777}\n'; } > $port; echo written" |
+    grep -q written || fail "the guest could not write to $port"
+t0=$(date +%s%N)
+busctl --address "$BUS" call dev.hocus.Hocusd1 /dev/hocus/Hocusd1 dev.hocus.Hocusd1.Manager \
+    GetMetrics >/dev/null || fail "GetMetrics failed during the flood"
+measure "getmetrics_during_flood_ms=$(( ($(date +%s%N) - t0) / 1000000 ))"
+for i in $(seq 1 60); do
+    [ "$(prop "$b" AgentLine | jq -r 'fromjson? | .seq // empty')" = 777 ] && break
+    sleep 1
+done
+[ "$(prop "$b" AgentLine | jq -r 'fromjson? | .seq // empty')" = 777 ] ||
+    fail "the valid line after the flood did not arrive: $(prop "$b" AgentLine)"
+kill -0 "$HOCUSD_PID" || fail "hocusd died during the flood"
+grep -q "Workspace $b: ignored [1-9][0-9]* invalid agent line(s)" "$E2E_DIR/hocusd.log" ||
+    fail "hocusd did not log the invalid lines"
+grep -q "and [1-9][0-9]* oversized" "$E2E_DIR/hocusd.log" || fail "the 10 MiB line was not counted"
+note "$(grep "ignored" "$E2E_DIR/hocusd.log" | tail -n1)"
+note "hocusd RSS: $(rss_kib "$HOCUSD_PID") KiB"
+[ "$(rss_kib "$HOCUSD_PID")" -lt 65536 ] || fail "hocusd grew to $(rss_kib "$HOCUSD_PID") KiB"
+echo PASS
