@@ -51,13 +51,16 @@ if [ "$("$hocusctl" --json show "$name" | jq -r .state)" != running ]; then
     say "Starting workspace '$name'"
     t0=$(date +%s.%N)
     "$hocusctl" start "$name"
-    sock=$(virsh -c qemu:///system dumpxml "$name" |
-        sed -n "s/.*path='\([^']*dev\.hocus\.agent\.0\)'.*/\1/p" | head -n1)
-    # The guest's first line on the agent channel means it has booted.
-    coproc AGENT { exec socat -u "UNIX-CONNECT:$sock" - 2>/dev/null; }
+    # The guest's first line on its agent channel means it has booted; hocusd
+    # reads the channel and publishes the line as the AgentLine property.
     line=
-    read -r -t 180 line <&"${AGENT[0]}" || true
-    kill "$AGENT_PID" 2>/dev/null || true
+    for _ in $(seq 1 900); do
+        line=$(busctl --system --json=short get-property dev.hocus.Hocusd1 \
+            "/dev/hocus/Hocusd1/workspace/${name//-/_}" dev.hocus.Hocusd1.Workspace AgentLine |
+            jq -r .data)
+        [ -n "$line" ] && break
+        sleep 0.2
+    done
     t1=$(date +%s.%N)
     [ -n "$line" ] || die "the guest sent nothing on its agent channel within 180 s"
     say "Booted in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s; first agent line: ${line:0:160}"
@@ -67,6 +70,9 @@ say "hocusctl list"
 "$hocusctl" list
 say "hocusctl show $name"
 "$hocusctl" show "$name"
+sleep 3 # a few samples, for CPU use and the figures that need two
+say "hocusctl status"
+"$hocusctl" status
 say "virsh list --all"
 virsh -c qemu:///system list --all
 say "The memory recipe in virsh dumpxml $name"
