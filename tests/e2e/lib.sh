@@ -198,8 +198,9 @@ guest_run() {
             line=${line%$'\r'}
             # A prompt left over from an earlier command may precede the output.
             while [[ $line =~ ^[a-z-]*#\ (.*)$ ]]; do line=${BASH_REMATCH[1]}; done
-            if [[ $line == "$tag-end rc="* ]]; then
-                rc=${line##*rc=}
+            # Anywhere in the line: a kernel message on the console may precede it.
+            if [[ $line =~ $tag-end\ rc=([0-9]+) ]]; then
+                rc=${BASH_REMATCH[1]}
                 break
             fi
             [[ $line == *"$tag"* ]] || out+="$line"$'\n'
