@@ -48,6 +48,8 @@ cleanup() {
         virsh -c $URI destroy "$ws" >/dev/null 2>&1
         virsh -c $URI undefine "$ws" >/dev/null 2>&1
         virsh -c $URI vol-delete "$ws.qcow2" --pool hocusd-e2e >/dev/null 2>&1
+        # define_variant made its disk with qemu-img, outside the pool's view.
+        rm -f "$E2E_IMAGES/$ws.qcow2"
     done
     [ -n "$HOCUSD_PID" ] && stop_pid "$HOCUSD_PID"
     [ -n "$BUS_PID" ] && kill "$BUS_PID" 2>/dev/null
