@@ -12,6 +12,9 @@
 #include "hocusd/hd-libvirt-ops.h"
 #include "hocusd/hd-metadata.h"
 #include "hocusd/hd-state.h"
+#include "hocusd/hd-agent-line.h"
+#include "hocusd/hd-metrics.h"
+#include "hocusd/hd-procfs.h"
 
 typedef struct _HdWorkspace HdWorkspace;
 typedef struct _HdMonitor HdMonitor;
@@ -75,6 +78,28 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(HdWorkspace, hd_workspace_unref)
 /* hd-monitor.c: the control loop (sample -> compute -> publish) and GetMetrics. */
 HdMonitor *hd_monitor_new(HdDaemon *d);
 void hd_monitor_free(HdMonitor *m);
+
+/* hd-publish.c: metric properties and GetMetrics(); computes nothing. */
+typedef struct {
+    HdVmSample sample; /* clamped */
+    const HdProcSample *proc;
+    gboolean have_used, have_footprint;
+    guint64 used;
+    double footprint;
+    const HdIdleTracker *idle;
+    const HdReclaimTracker *reclaim;
+    const HdAgentLine *agent;
+    gboolean agent_connected;
+    guint64 sample_usec;
+    gboolean stale;
+} HdVmView;
+void hd_publish_running(HdDbusWorkspace *iface, const HdVmView *view);
+void hd_publish_stopped(HdDbusWorkspace *iface, const HdSpec *spec);
+void hd_publish_host(HdDbusManager *mgr, const HdHostSample *host, const HdHostAggregates *agg,
+                     guint64 now);
+/* handle-get-metrics of the manager skeleton; user_data is the HdDaemon. */
+gboolean hd_publish_handle_get_metrics(HdDbusManager *mgr, GDBusMethodInvocation *invocation,
+                                       gpointer user_data);
 
 /* hd-manager.c: the Manager interface. */
 void hd_manager_init(HdDaemon *d);

@@ -40,7 +40,7 @@ typedef struct {
     const char *last_bad_reason;
     guint64 sample_usec; /* of the last sample that had a host RSS */
     gboolean running;
-    gboolean stopped_published; /* publish_stopped() values are on the object */
+    gboolean stopped_published; /* hd_publish_stopped() values are on the object */
     HdVmFigures figures;        /* for the host aggregates */
     HdMonitor *m;
 } VmState;
@@ -59,52 +59,6 @@ struct _HdMonitor {
     gboolean stopping; /* hd_monitor_free() ran while samplers were out */
 };
 
-/* The metric properties, as GetMetrics reports them. */
-static const char *const host_metric_names[] = { "SampleTimeUsec",
-                                                 "MemTotalBytes",
-                                                 "MemAvailableBytes",
-                                                 "PressureSomeAvg10",
-                                                 "PressureSomeAvg60",
-                                                 "PressureSomeAvg300",
-                                                 "PressureFullAvg10",
-                                                 "PressureFullAvg60",
-                                                 "PressureFullAvg300",
-                                                 "PressureLevel",
-                                                 "KsmRunning",
-                                                 "KsmSavedBytes",
-                                                 "WorkspacesRunning",
-                                                 "CommittedBytes",
-                                                 "ResidentBytes",
-                                                 "OvercommitRatio",
-                                                 "Efficiency",
-                                                 "MedianIdleRssBytes",
-                                                 "HeadroomWorkspaces",
-                                                 "Absent",
-                                                 NULL };
-
-static const char *const vm_metric_names[] = { "State",
-                                               "SampleTimeUsec",
-                                               "Stale",
-                                               "ConfiguredBytes",
-                                               "RssBytes",
-                                               "BalloonBytes",
-                                               "GuestUsedBytes",
-                                               "GuestFreeBytes",
-                                               "GuestCacheBytes",
-                                               "FootprintRatio",
-                                               "PressureSomeAvg10",
-                                               "PressureFullAvg10",
-                                               "KsmMergingPages",
-                                               "CpuUsage",
-                                               "Idle",
-                                               "ReclaimLatencySec",
-                                               "ReclaimBytes",
-                                               "AgentConnected",
-                                               "AgentLine",
-                                               "Guest",
-                                               "Absent",
-                                               NULL };
-
 static guint64 now_usec(void)
 {
     return (guint64)g_get_monotonic_time();
@@ -121,7 +75,6 @@ static void vm_state_free(VmState *vm)
 /* ---- the sampler (worker thread) ---- */
 
 typedef struct {
-    HdMonitor *m; /* only read on the main thread, in sample_done */
     guint64 start_usec;
     char *root;
     char *cgroup2_mount;
@@ -177,251 +130,78 @@ static gpointer sample_thread(virConnectPtr conn, gpointer data, GError **error)
 
 /* ---- publishing ---- */
 
-#define ABSENT(name) g_ptr_array_add(absent, (gpointer)(name))
+/* ---- computing what is published ---- */
 
-static void publish_stopped(HdDbusWorkspace *iface, const HdSpec *spec)
+static void publish_vm(HdMonitor *m, VmState *vm, HdDbusWorkspace *iface, const HdVmSample *s,
+                       const HdProcSample *proc, guint64 now)
 {
-    static const char *const absent[] = { "SampleTimeUsec",
-                                          "RssBytes",
-                                          "BalloonBytes",
-                                          "GuestUsedBytes",
-                                          "GuestFreeBytes",
-                                          "GuestCacheBytes",
-                                          "FootprintRatio",
-                                          "PressureSomeAvg10",
-                                          "PressureFullAvg10",
-                                          "KsmMergingPages",
-                                          "CpuUsage",
-                                          "ReclaimLatencySec",
-                                          "ReclaimBytes",
-                                          "Guest",
-                                          NULL };
-
-    hd_dbus_workspace_set_configured_bytes(iface, spec->memory_max);
-    hd_dbus_workspace_set_sample_time_usec(iface, 0);
-    hd_dbus_workspace_set_stale(iface, FALSE);
-    hd_dbus_workspace_set_rss_bytes(iface, 0);
-    hd_dbus_workspace_set_balloon_bytes(iface, 0);
-    hd_dbus_workspace_set_guest_used_bytes(iface, 0);
-    hd_dbus_workspace_set_guest_free_bytes(iface, 0);
-    hd_dbus_workspace_set_guest_cache_bytes(iface, 0);
-    hd_dbus_workspace_set_footprint_ratio(iface, 0.0);
-    hd_dbus_workspace_set_pressure_some_avg10(iface, 0.0);
-    hd_dbus_workspace_set_pressure_full_avg10(iface, 0.0);
-    hd_dbus_workspace_set_ksm_merging_pages(iface, 0);
-    hd_dbus_workspace_set_cpu_usage(iface, 0.0);
-    hd_dbus_workspace_set_idle(iface, FALSE);
-    hd_dbus_workspace_set_reclaim_latency_sec(iface, 0.0);
-    hd_dbus_workspace_set_reclaim_bytes(iface, 0);
-    hd_dbus_workspace_set_agent_connected(iface, FALSE);
-    hd_dbus_workspace_set_agent_line(iface, "");
-    hd_dbus_workspace_set_guest(iface, g_variant_new("a{sv}", NULL));
-    hd_dbus_workspace_set_absent(iface, absent);
-}
-
-static GVariant *guest_dict(const HdAgentLine *a, guint64 limit)
-{
-    GVariantBuilder b;
-
-    g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
-    if (a->canonical == NULL)
-        return g_variant_builder_end(&b);
-    g_variant_builder_add(&b, "{sv}", "seq", g_variant_new_uint64(a->seq));
-    if (a->have_mem) {
-        g_variant_builder_add(&b, "{sv}", "mem_total",
-                              g_variant_new_uint64(MIN(a->mem_total, limit)));
-        g_variant_builder_add(&b, "{sv}", "mem_free",
-                              g_variant_new_uint64(MIN(a->mem_free, limit)));
-        g_variant_builder_add(&b, "{sv}", "mem_cached",
-                              g_variant_new_uint64(MIN(a->mem_cached, limit)));
-    }
-    if (a->have_mem_available)
-        g_variant_builder_add(&b, "{sv}", "mem_available",
-                              g_variant_new_uint64(MIN(a->mem_available, limit)));
-    if (a->have_psi_some)
-        g_variant_builder_add(&b, "{sv}", "psi_some_avg10",
-                              g_variant_new_double(a->psi_some.avg10));
-    if (a->have_psi_full)
-        g_variant_builder_add(&b, "{sv}", "psi_full_avg10",
-                              g_variant_new_double(a->psi_full.avg10));
-    if (a->have_recipe)
-        g_variant_builder_add(&b, "{sv}", "recipe_ok", g_variant_new_boolean(a->recipe_ok));
-    if (a->have_reclaim) {
-        g_variant_builder_add(&b, "{sv}", "reclaim_state", g_variant_new_string(a->reclaim_state));
-        g_variant_builder_add(&b, "{sv}", "reclaimed_bytes",
-                              g_variant_new_uint64(a->reclaimed_bytes));
-    }
-    return g_variant_builder_end(&b);
-}
-
-/* Ratios are published to 4 decimals so that noise does not signal every tick. */
-static double round4(double v)
-{
-    return (double)(gint64)(v * 10000.0 + 0.5) / 10000.0;
-}
-
-static void publish_running(HdMonitor *m, VmState *vm, HdDbusWorkspace *iface, const HdVmSample *s,
-                            const HdProcSample *proc, guint64 now)
-{
-    g_autoptr(GPtrArray) absent = g_ptr_array_new();
-    guint64 used = 0;
-    double footprint = 0.0;
-    gboolean have_used = s->have_guest_mem, have_footprint = FALSE;
     guint64 stale_after = (guint64)m->d->config->sample_interval_ms * 1000 * STALE_TICKS;
+    HdVmView v = { .sample = *s,
+                   .proc = proc,
+                   .idle = &vm->idle,
+                   .reclaim = &vm->reclaim,
+                   .agent = &vm->agent,
+                   .agent_connected =
+                       vm->channel != NULL && hd_agent_channel_connected(vm->channel),
+                   .sample_usec = vm->sample_usec,
+                   .stale = hd_metrics_is_stale(now, vm->sample_usec, stale_after) };
 
-    if (have_used)
-        used =
+    v.have_used = s->have_guest_mem;
+    if (v.have_used)
+        v.used =
             hd_metrics_guest_used(s->guest_total_bytes, s->guest_free_bytes, s->guest_cache_bytes);
-    if (s->have_rss && have_used)
-        have_footprint = hd_metrics_footprint_ratio(s->rss_bytes, used, &footprint);
-
-    hd_dbus_workspace_set_configured_bytes(iface, s->configured_bytes);
-    hd_dbus_workspace_set_sample_time_usec(iface, vm->sample_usec);
-    if (vm->sample_usec == 0)
-        ABSENT("SampleTimeUsec");
-    hd_dbus_workspace_set_stale(iface, hd_metrics_is_stale(now, vm->sample_usec, stale_after));
-    hd_dbus_workspace_set_rss_bytes(iface, s->have_rss ? s->rss_bytes : 0);
-    if (!s->have_rss)
-        ABSENT("RssBytes");
-    hd_dbus_workspace_set_balloon_bytes(iface, s->have_balloon ? s->balloon_bytes : 0);
-    if (!s->have_balloon)
-        ABSENT("BalloonBytes");
-    hd_dbus_workspace_set_guest_used_bytes(iface, used);
-    hd_dbus_workspace_set_guest_free_bytes(iface, have_used ? s->guest_free_bytes : 0);
-    hd_dbus_workspace_set_guest_cache_bytes(iface, have_used ? s->guest_cache_bytes : 0);
-    if (!have_used) {
-        ABSENT("GuestUsedBytes");
-        ABSENT("GuestFreeBytes");
-        ABSENT("GuestCacheBytes");
-    }
-    hd_dbus_workspace_set_footprint_ratio(iface, have_footprint ? round4(footprint) : 0.0);
-    if (!have_footprint)
-        ABSENT("FootprintRatio");
-    hd_dbus_workspace_set_pressure_some_avg10(iface, proc->have_psi ? proc->psi.some.avg10 : 0.0);
-    hd_dbus_workspace_set_pressure_full_avg10(
-        iface, proc->have_psi && proc->psi.have_full ? proc->psi.full.avg10 : 0.0);
-    if (!proc->have_psi)
-        ABSENT("PressureSomeAvg10");
-    if (!proc->have_psi || !proc->psi.have_full)
-        ABSENT("PressureFullAvg10");
-    hd_dbus_workspace_set_ksm_merging_pages(iface, proc->have_ksm ? proc->ksm_merging_pages : 0);
-    if (!proc->have_ksm)
-        ABSENT("KsmMergingPages");
-    hd_dbus_workspace_set_cpu_usage(iface, vm->idle.have_usage ? round4(vm->idle.usage) : 0.0);
-    if (!vm->idle.have_usage)
-        ABSENT("CpuUsage");
-    hd_dbus_workspace_set_idle(iface, vm->idle.idle);
-    hd_dbus_workspace_set_reclaim_latency_sec(
-        iface, vm->reclaim.have_latency ? round4(vm->reclaim.latency_s) : 0.0);
-    hd_dbus_workspace_set_reclaim_bytes(iface,
-                                        vm->reclaim.have_latency ? vm->reclaim.latency_jump : 0);
-    if (!vm->reclaim.have_latency) {
-        ABSENT("ReclaimLatencySec");
-        ABSENT("ReclaimBytes");
-    }
-    hd_dbus_workspace_set_agent_connected(iface, vm->channel != NULL &&
-                                                     hd_agent_channel_connected(vm->channel));
-    hd_dbus_workspace_set_agent_line(iface, vm->agent.canonical != NULL ? vm->agent.canonical : "");
-    hd_dbus_workspace_set_guest(iface, guest_dict(&vm->agent, s->configured_bytes));
-    if (vm->agent.canonical == NULL)
-        ABSENT("Guest");
-    g_ptr_array_add(absent, NULL);
-    hd_dbus_workspace_set_absent(iface, (const char *const *)absent->pdata);
-
+    if (s->have_rss && v.have_used)
+        v.have_footprint = hd_metrics_footprint_ratio(s->rss_bytes, v.used, &v.footprint);
+    hd_publish_running(iface, &v);
     vm->figures = (HdVmFigures){ .running = TRUE,
                                  .configured_bytes = s->configured_bytes,
                                  .have_rss = s->have_rss,
                                  .rss_bytes = s->rss_bytes,
-                                 .have_guest_used = have_used,
-                                 .guest_used_bytes = used,
+                                 .have_guest_used = v.have_used,
+                                 .guest_used_bytes = v.used,
                                  .idle = vm->idle.idle };
+}
+
+static void update_pressure_level(HdMonitor *m, const HdHostSample *h)
+{
+    const HdConfig *c = m->d->config;
+    HdDbusManager *mgr = m->d->manager;
+    HdPressureLevel level;
+
+    level = h->have_psi
+                ? hd_pressure_level(m->level, h->psi.some.avg10, c->pressure.some_avg10_warning,
+                                    c->pressure.some_avg10_critical)
+                : HD_PRESSURE_NONE;
+    if (level == m->level)
+        return;
+    if (level > m->level)
+        g_warning("Host memory pressure %s: PSI some avg10 %.2f%%",
+                  level == HD_PRESSURE_CRITICAL ? "critical" : "high", h->psi.some.avg10);
+    else
+        g_message("Host memory pressure down to level %d: PSI some avg10 %.2f%%", level,
+                  h->psi.some.avg10);
+    m->level = level;
+    hd_dbus_manager_set_pressure_level(mgr, (guchar)level);
+    hd_dbus_manager_emit_low_memory_warning(mgr, (guchar)level);
 }
 
 static void publish_host(HdMonitor *m, const HdHostSample *h, guint64 now)
 {
-    HdDbusManager *mgr = m->d->manager;
-    g_autoptr(GPtrArray) absent = g_ptr_array_new();
     g_autofree HdVmFigures *figs = g_new0(HdVmFigures, g_hash_table_size(m->vms) + 1);
-    const HdConfig *c = m->d->config;
     HdHostAggregates agg;
     GHashTableIter it;
     VmState *vm;
     guint n = 0;
-    gboolean have_avail = h->have_meminfo && h->meminfo.have_available;
-    HdPressureLevel level;
 
     g_hash_table_iter_init(&it, m->vms);
     while (g_hash_table_iter_next(&it, NULL, (gpointer *)&vm)) {
         if (vm->running)
             figs[n++] = vm->figures;
     }
-    hd_metrics_aggregate(figs, n, h->have_meminfo, h->meminfo.total, have_avail,
-                         h->meminfo.available, &agg);
-
-    hd_dbus_manager_set_sample_time_usec(mgr, now);
-    hd_dbus_manager_set_mem_total_bytes(mgr, h->have_meminfo ? h->meminfo.total : 0);
-    hd_dbus_manager_set_mem_available_bytes(mgr, have_avail ? h->meminfo.available : 0);
-    if (!h->have_meminfo)
-        ABSENT("MemTotalBytes");
-    if (!have_avail)
-        ABSENT("MemAvailableBytes");
-    hd_dbus_manager_set_pressure_some_avg10(mgr, h->have_psi ? h->psi.some.avg10 : 0.0);
-    hd_dbus_manager_set_pressure_some_avg60(mgr, h->have_psi ? h->psi.some.avg60 : 0.0);
-    hd_dbus_manager_set_pressure_some_avg300(mgr, h->have_psi ? h->psi.some.avg300 : 0.0);
-    if (!h->have_psi) {
-        ABSENT("PressureSomeAvg10");
-        ABSENT("PressureSomeAvg60");
-        ABSENT("PressureSomeAvg300");
-    }
-    gboolean full = h->have_psi && h->psi.have_full;
-    hd_dbus_manager_set_pressure_full_avg10(mgr, full ? h->psi.full.avg10 : 0.0);
-    hd_dbus_manager_set_pressure_full_avg60(mgr, full ? h->psi.full.avg60 : 0.0);
-    hd_dbus_manager_set_pressure_full_avg300(mgr, full ? h->psi.full.avg300 : 0.0);
-    if (!full) {
-        ABSENT("PressureFullAvg10");
-        ABSENT("PressureFullAvg60");
-        ABSENT("PressureFullAvg300");
-    }
-    hd_dbus_manager_set_ksm_running(mgr, h->have_ksm && h->ksm_running);
-    hd_dbus_manager_set_ksm_saved_bytes(mgr, h->have_ksm ? h->ksm_pages_sharing * h->page_size : 0);
-    if (!h->have_ksm) {
-        ABSENT("KsmRunning");
-        ABSENT("KsmSavedBytes");
-    }
-    hd_dbus_manager_set_workspaces_running(mgr, agg.running);
-    hd_dbus_manager_set_committed_bytes(mgr, agg.committed_bytes);
-    hd_dbus_manager_set_resident_bytes(mgr, agg.resident_bytes);
-    hd_dbus_manager_set_overcommit_ratio(mgr,
-                                         agg.have_overcommit ? round4(agg.overcommit_ratio) : 0.0);
-    if (!agg.have_overcommit)
-        ABSENT("OvercommitRatio");
-    hd_dbus_manager_set_efficiency(mgr, agg.have_efficiency ? round4(agg.efficiency) : 0.0);
-    if (!agg.have_efficiency)
-        ABSENT("Efficiency");
-    hd_dbus_manager_set_median_idle_rss_bytes(mgr, agg.median_idle_rss);
-    if (agg.median_idle_rss == 0)
-        ABSENT("MedianIdleRssBytes");
-    hd_dbus_manager_set_headroom_workspaces(mgr, agg.have_headroom ? agg.headroom : 0);
-    if (!agg.have_headroom)
-        ABSENT("HeadroomWorkspaces");
-
-    level = h->have_psi
-                ? hd_pressure_level(m->level, h->psi.some.avg10, c->pressure.some_avg10_warning,
-                                    c->pressure.some_avg10_critical)
-                : HD_PRESSURE_NONE;
-    if (level != m->level) {
-        if (level > m->level)
-            g_warning("Host memory pressure %s: PSI some avg10 %.2f%%",
-                      level == HD_PRESSURE_CRITICAL ? "critical" : "high", h->psi.some.avg10);
-        else
-            g_message("Host memory pressure down to level %d: PSI some avg10 %.2f%%", level,
-                      h->psi.some.avg10);
-        m->level = level;
-        hd_dbus_manager_set_pressure_level(mgr, (guchar)level);
-        hd_dbus_manager_emit_low_memory_warning(mgr, (guchar)level);
-    }
-    g_ptr_array_add(absent, NULL);
-    hd_dbus_manager_set_absent(mgr, (const char *const *)absent->pdata);
+    hd_metrics_aggregate(figs, n, h->have_meminfo, h->meminfo.total,
+                         h->have_meminfo && h->meminfo.have_available, h->meminfo.available, &agg);
+    hd_publish_host(m->d->manager, h, &agg, now);
+    update_pressure_level(m, h);
 }
 
 /* ---- agent lines ---- */
@@ -505,7 +285,7 @@ static void apply_vm(HdMonitor *m, HdWorkspace *ws, Sample *snap, guint64 now)
             vm = vm_state(m, name);
         }
         if (!vm->stopped_published)
-            publish_stopped(iface, spec);
+            hd_publish_stopped(iface, spec);
         vm->stopped_published = TRUE;
         return;
     }
@@ -553,7 +333,7 @@ static void apply_vm(HdMonitor *m, HdWorkspace *ws, Sample *snap, guint64 now)
         hd_agent_channel_tick(vm->channel, now);
     }
     log_bad_lines(vm);
-    publish_running(m, vm, iface, &s, proc, now);
+    publish_vm(m, vm, iface, &s, proc, now);
 }
 
 static void sample_done(GObject *source, GAsyncResult *res, gpointer user_data)
@@ -600,7 +380,7 @@ static void sample_done(GObject *source, GAsyncResult *res, gpointer user_data)
 
 /* ---- the tick ---- */
 
-static void refresh_staleness(HdMonitor *m, guint64 now)
+static void tick_workspaces(HdMonitor *m, guint64 now)
 {
     guint64 stale_after = (guint64)m->d->config->sample_interval_ms * 1000 * STALE_TICKS;
     GHashTableIter it;
@@ -629,7 +409,7 @@ static gboolean on_tick(gpointer user_data)
     HdWorkspace *ws;
 
     m->ticks++;
-    refresh_staleness(m, now);
+    tick_workspaces(m, now);
     if (!d->discovered || !hd_hypervisor_is_connected(d->hv))
         return G_SOURCE_CONTINUE;
     if (m->inflight >= MAX_INFLIGHT) {
@@ -640,7 +420,6 @@ static gboolean on_tick(gpointer user_data)
         return G_SOURCE_CONTINUE;
     }
     s = g_new0(Sample, 1);
-    s->m = m;
     s->start_usec = now;
     s->root = g_strdup(d->config->host_root);
     s->cgroup2_mount = g_strdup(m->cgroup2_mount);
@@ -665,50 +444,6 @@ static gboolean on_tick(gpointer user_data)
     return G_SOURCE_CONTINUE;
 }
 
-/* ---- GetMetrics ---- */
-
-static GVariant *pick(GDBusInterfaceSkeleton *iface, const char *const *names)
-{
-    g_autoptr(GVariant) all = g_dbus_interface_skeleton_get_properties(iface);
-    GVariantBuilder b;
-
-    g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
-    for (guint i = 0; names[i] != NULL; i++) {
-        g_autoptr(GVariant) v = g_variant_lookup_value(all, names[i], NULL);
-        if (v != NULL)
-            g_variant_builder_add(&b, "{sv}", names[i], v);
-    }
-    return g_variant_builder_end(&b);
-}
-
-static gint by_name(gconstpointer a, gconstpointer b)
-{
-    return strcmp(hd_workspace_get_name((HdWorkspace *)a), hd_workspace_get_name((HdWorkspace *)b));
-}
-
-static gboolean handle_get_metrics(HdDbusManager *mgr, GDBusMethodInvocation *invocation,
-                                   gpointer user_data)
-{
-    HdMonitor *m = user_data;
-    g_autoptr(GList) all = g_hash_table_get_values(m->d->workspaces);
-    GVariantBuilder ws, top;
-
-    all = g_list_sort(all, by_name);
-    g_variant_builder_init(&ws, G_VARIANT_TYPE("a{sa{sv}}"));
-    for (GList *l = all; l != NULL; l = l->next)
-        g_variant_builder_add(
-            &ws, "{s@a{sv}}", hd_workspace_get_name(l->data),
-            pick(G_DBUS_INTERFACE_SKELETON(hd_workspace_get_iface(l->data)), vm_metric_names));
-    g_variant_builder_init(&top, G_VARIANT_TYPE_VARDICT);
-    g_variant_builder_add(&top, "{sv}", "host",
-                          pick(G_DBUS_INTERFACE_SKELETON(mgr), host_metric_names));
-    g_variant_builder_add(&top, "{sv}", "workspaces", g_variant_builder_end(&ws));
-    g_variant_builder_add(&top, "{sv}", "sample_interval_ms",
-                          g_variant_new_uint32(m->d->config->sample_interval_ms));
-    hd_dbus_manager_complete_get_metrics(mgr, invocation, g_variant_builder_end(&top));
-    return TRUE;
-}
-
 /* ---- life cycle ---- */
 
 HdMonitor *hd_monitor_new(HdDaemon *d)
@@ -726,8 +461,8 @@ HdMonitor *hd_monitor_new(HdDaemon *d)
     /* Host figures are there before the first workspace sample. */
     hd_procfs_read_host(d->config->host_root, &host);
     publish_host(m, &host, now_usec());
-    m->get_metrics_id =
-        g_signal_connect(d->manager, "handle-get-metrics", G_CALLBACK(handle_get_metrics), m);
+    m->get_metrics_id = g_signal_connect(d->manager, "handle-get-metrics",
+                                         G_CALLBACK(hd_publish_handle_get_metrics), d);
     m->tick_id = g_timeout_add(d->config->sample_interval_ms, on_tick, m);
     return m;
 }
