@@ -8,7 +8,8 @@ set -euo pipefail
 GUEST_DIR=${HD_GUEST_DIR:-/var/lib/hocusd/guest}
 URI=qemu:///system
 
-skip() { echo "SKIP: $*"; exit 77; }
+# The benchmark runner sets E2E_SKIP_STATUS=1: there a missing part is an error.
+skip() { echo "SKIP: $*"; exit "${E2E_SKIP_STATUS:-77}"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 note() { echo "--- $*"; }
 measure() { echo "MEASURE $*"; }
@@ -180,7 +181,9 @@ start_bus
 
 # guest_run WS TIMEOUT COMMAND: run COMMAND in the guest's console shell, print
 # its output, return its exit status. The end marker is built from two quoted
-# halves so that the shell's echo of the command line never matches it.
+# halves so that the shell's echo of the command line never matches it. With
+# GUEST_RUN_TS=1 each line is printed as it arrives, after the host time
+# ($EPOCHREALTIME) it arrived at.
 guest_run() {
     # In a subshell: meson runs tests as session leaders, and a session leader
     # that opens a tty makes it its controlling terminal; destroying the VM
@@ -205,7 +208,12 @@ guest_run() {
                 rc=${BASH_REMATCH[1]}
                 break
             fi
-            [[ $line == *"$tag"* ]] || out+="$line"$'\n'
+            [[ $line == *"$tag"* ]] && continue
+            if [ -n "${GUEST_RUN_TS:-}" ]; then
+                printf '%s %s\n' "$EPOCHREALTIME" "$line"
+            else
+                out+="$line"$'\n'
+            fi
         done
         exec {fd}>&-
         printf '%s' "$out"
