@@ -57,10 +57,10 @@ check_config() {
 
 bench_configs() {
     local x
-    new_config_domain A "" bA
+    new_config_domain A "" ba
     WS[A]=$E2E_NEW
     for x in B C D; do
-        new_config_domain "$x" "${WS[A]}" "b$x"
+        new_config_domain "$x" "${WS[A]}" "b${x,}"
         WS[$x]=$E2E_NEW
     done
     for x in "${CONFIGS[@]}"; do check_config "$x" "${WS[$x]}"; done
@@ -136,9 +136,9 @@ run_job() {
             fail "$scenario rep $rep: configuration $x never printed '$end'"
         record "{\"bench\":\"$scenario\",\"config\":\"$x\",\"rep\":$rep,\"t_start\":$t_start,
                  \"t_end\":$t_end,\"freed_mib\":$freed,\"series\":\"series/$scenario-$rep.tsv\"}"
-        last=$(awk -v a="$last" -v b="$t_end" 'BEGIN { print (b > a ? b : a) }')
+        last=$(awk -v a="$last" -v b="$t_end" 'BEGIN { printf "%.6f", (b > a) ? b : a }')
     done
-    sleep "$(awk -v l="$last" -v n="$(ts)" 'BEGIN { s = l + 31 - n; printf "%.1f", s > 0 ? s : 0 }')"
+    sleep "$(awk -v l="$last" -v n="$(ts)" 'BEGIN { s = l + 31 - n; if (s < 0) s = 0; printf "%.1f", s }')"
     kill "$sampler"; wait "$sampler" 2>/dev/null || true
     destroy_all "${WS[@]}"
     wait "${jobs[@]}" 2>/dev/null || true   # their consoles closed with the guests
@@ -177,9 +177,10 @@ b2_run() {
 # B3: N guests of each configuration at once; each does a burst of work
 # (300 MiB allocated and freed, a 200 MiB file written and read back), then
 # idles for 60 s; then host RSS three times 5 s apart and the guest's own
-# count of its used memory (MemTotal - MemFree - Buffers - Cached).
+# count of its used memory (MemTotal - MemFree - Buffers - Cached) and of its
+# page cache (Buffers + Cached: the initramfs root lives there too).
 b3_run() {
-    local n=$1 i x ws src all=() jobs=() k used max
+    local n=$1 i x ws src all=() jobs=() k used cached max
     declare -A CONF=()
     say "B3: $n idle guests of each configuration at once"
     for i in $(seq 1 "$n"); do
@@ -206,11 +207,12 @@ b3_run() {
         [ $k = 3 ] || sleep 5
     done
     for ws in "${all[@]}"; do
-        used=$(guest_run "$ws" 30 "awk '/^(MemTotal|MemFree|Buffers|Cached):/ { v[\$1] = \$2 } END { print v[\"MemTotal:\"] - v[\"MemFree:\"] - v[\"Buffers:\"] - v[\"Cached:\"] }' /proc/meminfo")
-        [[ $used =~ ^[0-9]+$ ]] || fail "B3: $ws: cannot read guest used memory ('$used')"
+        read -r used cached <<< "$(guest_run "$ws" 30 "awk '/^(MemTotal|MemFree|Buffers|Cached):/ { v[\$1] = \$2 } END { print v[\"MemTotal:\"] - v[\"MemFree:\"] - v[\"Buffers:\"] - v[\"Cached:\"], v[\"Buffers:\"] + v[\"Cached:\"] }' /proc/meminfo")"
+        [[ $used =~ ^[0-9]+$ && $cached =~ ^[0-9]+$ ]] ||
+            fail "B3: $ws: cannot read the guest's used memory ('$used $cached')"
         max=$(virsh -c $URI dumpxml "$ws" | sed -n "s|.*<memory unit='KiB'>\([0-9]*\)</memory>.*|\1|p")
         record "{\"bench\":\"idle\",\"config\":\"${CONF[$ws]}\",\"workspace\":\"$ws\",
-                 \"rss_kib\":[${SAMPLES[$ws]%,}],\"guest_used_kib\":$used,\"memory_max_kib\":$max}"
+                 \"rss_kib\":[${SAMPLES[$ws]%,}],\"guest_used_kib\":$used,\"guest_cached_kib\":$cached,\"memory_max_kib\":$max}"
     done
     destroy_all "${all[@]}"
 }

@@ -78,11 +78,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "hd-bench-dbus: --address is required and --repeat must be 1..1000\n");
         return 2;
     }
-    conn = g_dbus_connection_new_for_address_sync(
-        address,
-        G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-            G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-        NULL, NULL, &error);
+    conn =
+        g_dbus_connection_new_for_address_sync(address,
+                                               G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                   G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                               NULL, NULL, &error);
     if (conn == NULL) {
         fprintf(stderr, "hd-bench-dbus: cannot connect to %s: %s\n", address, error->message);
         return 1;

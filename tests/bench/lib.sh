@@ -21,18 +21,19 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # from this one clock, and only differences between them are reported.
 ts() { printf '%s' "$EPOCHREALTIME"; }
 
-# sample_rss FILE NAME=PID...: until killed, every 200 ms append
-# "time name rss_kib" for each process to FILE. Runs in the background.
+# sample_rss FILE NAME=PID...: until killed (or the runner is gone), every
+# 200 ms append "time name rss_kib" for each process to FILE. Runs in the
+# background.
 sample_rss() {
     local file=$1 pair name pid rss key val rest
     shift
-    while :; do
+    while kill -0 $$ 2>/dev/null; do
         for pair in "$@"; do
             name=${pair%%=*} pid=${pair#*=}
             rss=
             while read -r key val rest; do
                 [ "$key" = VmRSS: ] && { rss=$val; break; }
-            done < "/proc/$pid/status" 2>/dev/null || true
+            done 2>/dev/null < "/proc/$pid/status" || true
             [ -n "$rss" ] && printf '%s %s %s\n' "$(ts)" "$name" "$rss"
         done
         sleep 0.2

@@ -136,8 +136,12 @@ def analyse(out):
         if r["bench"] == "idle":
             rss = summary(r["rss_kib"])["median"] / 1024
             used = r["guest_used_kib"] / 1024
+            cached = r["guest_cached_kib"] / 1024
             idle.setdefault(r["config"], []).append(
-                {"rss_mib": rss, "guest_used_mib": used, "footprint": rss / used if used else None})
+                {"rss_mib": rss, "guest_used_mib": used, "guest_cached_mib": cached,
+                 # QEMU itself, TCG's translation cache, guest free pages not given back
+                 "beyond_guest_mib": rss - used - cached,
+                 "footprint": rss / used if used else None})
     for c, ws in idle.items():
         s = {k: summary([w[k] for w in ws]) for k in ws[0]}
         s["hosts"] = {str(h): density(s["rss_mib"]["median"], h) for h in HOSTS_GIB}
@@ -224,15 +228,17 @@ def headline(res):
     row("B2 cache: above before after 30 s (MiB)", "cache", "above_base_mib_30s", 0)
     row("B3 idle: host RSS per workspace (MiB)", "idle", "rss_mib", 0)
     row("B3 idle: guest used (MiB)", "idle", "guest_used_mib", 0)
+    row("B3 idle: guest page cache, initramfs included (MiB)", "idle", "guest_cached_mib", 0)
+    row("B3 idle: RSS beyond guest used + cache (MiB)", "idle", "beyond_guest_mib", 0)
     row("B3 idle: footprint (RSS / guest used)", "idle", "footprint", 2)
     if idle:
         for h in HOSTS_GIB:
             rows.append(["B3: idle workspaces on a %d GiB host (extrapolated)" % h] +
                         [str(idle.get(c, {}).get("hosts", {}).get(str(h), "-")) for c in CONFIGS])
     # Ratios of medians within this run, against A.
-    for label, src, key in [("B1 anon residual after 30 s", rec.get("anon"), "residual_mib_30s"),
-                            ("B1 frag residual after 30 s", rec.get("frag"), "residual_mib_30s"),
-                            ("B2 cache above before after 30 s", rec.get("cache"), "above_base_mib_30s"),
+    for label, src, key in [("B1 anon: RSS 30 s after the free", rec.get("anon"), "rss_30s_mib"),
+                            ("B1 frag: RSS 30 s after the free", rec.get("frag"), "rss_30s_mib"),
+                            ("B2 cache: RSS 30 s after the read", rec.get("cache"), "rss_30s_mib"),
                             ("B3 idle RSS", idle, "rss_mib")]:
         if src and "A" in src:
             rows.append([label + ", ratio to A"] +
