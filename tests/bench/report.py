@@ -391,7 +391,7 @@ def publish(doc, out):
             shutil.copy(os.path.join(out, name), os.path.join(img_dir, name))
             report = report.replace("](%s)" % name, "](performance/%s)" % name)
     report = report.replace("# hocusd benchmark report", "## Latest report", 1)
-    report = "\n".join(l[1:] if l.startswith("## ") and not l.startswith("## Latest") else l
+    report = "\n".join("#" + l if l.startswith("## ") and not l.startswith("## Latest") else l
                        for l in report.split("\n"))
     with open(doc) as f:
         text = f.read()
