@@ -79,7 +79,7 @@ b4_measure() {
   "sample_interval_ms": 1000
 }
 JSON
-    started=$(ts)
+    started=$(now)
     "$HD_HOCUSD" --config "$dir/hocusd.json" --bus-address "$BUS" > "$dir/hocusd.log" 2>&1 &
     pid=$!
     for i in $(seq 1 600); do
@@ -89,13 +89,13 @@ JSON
     done
     [ "$(b4_workspaces)" = "$n" ] || fail "hocusd did not list $n workspaces within 60 s"
     local ready_s
-    ready_s=$(awk -v a="$started" -v b="$(ts)" 'BEGIN { printf "%.3f", b - a }')
+    ready_s=$(elapsed "$started")
     sleep 3   # a few ticks first: CPU usage needs two samples
 
     for i in $(seq 1 "$reps"); do
-        s0=$(b4_sample_time) c0=$(cpu_ticks "$pid") t0=$(ts)
+        s0=$(b4_sample_time) c0=$(cpu_ticks "$pid") t0=$(now)
         sleep 10
-        c1=$(cpu_ticks "$pid") t1=$(ts) s1=$(b4_sample_time)
+        c1=$(cpu_ticks "$pid") t1=$(now) s1=$(b4_sample_time)
         rss=$(rss_kib "$pid")
         record "{\"bench\":\"B4\",\"kind\":\"cpu\",\"n\":$n,\"rep\":$i,
                  \"cpu_s\":$(awk -v c=$((c1 - c0)) -v hz="$CLK_TCK" 'BEGIN { printf "%.3f", c / hz }'),

@@ -126,7 +126,7 @@ run_job() {
     sample_rss "$series" "${pairs[@]}" &
     sampler=$!
     sleep 2
-    t_start=$(ts)
+    t_start=$(now)
     for x in "${CONFIGS[@]}"; do
         GUEST_RUN_TS=1 guest_run "${WS[$x]}" 600 "$job" > "$E2E_DIR/job-$x.out" &
         jobs+=($!)
@@ -138,7 +138,7 @@ run_job() {
                  \"t_end\":$t_end,\"freed_mib\":$freed,\"series\":\"series/$scenario-$rep.tsv\"}"
         last=$(awk -v a="$last" -v b="$t_end" 'BEGIN { printf "%.6f", (b > a) ? b : a }')
     done
-    sleep "$(awk -v l="$last" -v n="$(ts)" 'BEGIN { s = l + 31 - n; if (s < 0) s = 0; printf "%.1f", s }')"
+    sleep "$(awk -v l="$last" -v n="$(now)" 'BEGIN { s = l + 31 - n; if (s < 0) s = 0; printf "%.1f", s }')"
     kill "$sampler"; wait "$sampler" 2>/dev/null || true
     destroy_all "${WS[@]}"
     wait "${jobs[@]}" 2>/dev/null || true   # their consoles closed with the guests

@@ -9,17 +9,11 @@ SERIES="$BENCH_OUT/series"      # RSS time series, one file per run of a job
 mkdir -p "$SERIES"
 CLK_TCK=$(getconf CLK_TCK)
 
-say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
-
 # record JSON: append one measurement (compacted, validated by jq).
 record() { jq -c . <<< "$1" >> "$RAW"; }
 
 # CPU time (user + system, in clock ticks) of a process and all its threads.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-
-# Seconds with microseconds. Every time in a series and in its events comes
-# from this one clock, and only differences between them are reported.
-ts() { printf '%s' "$EPOCHREALTIME"; }
 
 # sample_rss FILE NAME=PID...: until killed (or the runner is gone), every
 # 200 ms append "time name rss_kib" for each process to FILE. Runs in the
@@ -34,7 +28,7 @@ sample_rss() {
             while read -r key val rest; do
                 [ "$key" = VmRSS: ] && { rss=$val; break; }
             done 2>/dev/null < "/proc/$pid/status" || true
-            [ -n "$rss" ] && printf '%s %s %s\n' "$(ts)" "$name" "$rss"
+            [ -n "$rss" ] && printf '%s %s %s\n' "$(now)" "$name" "$rss"
         done
         sleep 0.2
     done >> "$file"

@@ -112,7 +112,6 @@ def read_series(path):
 def analyse(out):
     with open(os.path.join(out, "machine.json")) as f:
         machine = json.load(f)
-    raw = []
     with open(os.path.join(out, "raw.jsonl")) as f:
         raw = [json.loads(line) for line in f if line.strip()]
     series_cache = {}

@@ -49,7 +49,8 @@ for b in ${ONLY//,/ }; do
 done
 wants() { [[ ,$ONLY, == *,$1,* ]]; }
 
-BUILD=${HOCUS_BUILD:-$ROOT/build}
+. "$ROOT/scripts/lib.sh"   # say, HOCUS_BUILD
+BUILD=$HOCUS_BUILD
 export HD_HOCUSD=${HD_HOCUSD:-$BUILD/src/hocusd}
 export HD_HOCUSCTL=${HD_HOCUSCTL:-$BUILD/src/hocusctl}
 export HD_BENCH_DBUS=${HD_BENCH_DBUS:-$BUILD/tests/bench/hd-bench-dbus}
