@@ -27,6 +27,32 @@ start_system_bus() {
     record dbus
 }
 
+# Where no udev runs (containers, minimal VMs), /dev/kvm keeps the kernel's
+# crw------- root:root. libvirtd then cannot give it to QEMU's user and
+# re-probes QEMU on every call (a define took 52 s). Give it what Debian's udev
+# rule gives it. libvirt caches its check by the device's ctime, so a libvirtd
+# that already runs must restart to notice.
+prepare_kvm() {
+    local qemu_user=libvirt-qemu
+    [ -e /dev/kvm ] || return 0
+    if pgrep -x systemd-udevd >/dev/null || pgrep -x udevd >/dev/null; then
+        return 0
+    fi
+    runuser -u "$qemu_user" -- test -r /dev/kvm -a -w /dev/kvm 2>/dev/null && return 0
+    getent group kvm >/dev/null || groupadd --system kvm
+    say "No udev here: giving /dev/kvm group kvm and mode 0660 (Debian's udev rule) for $qemu_user"
+    chgrp kvm /dev/kvm
+    chmod 0660 /dev/kvm
+    if pgrep -x libvirtd >/dev/null; then
+        if started libvirtd; then
+            say "Restarting libvirtd (started by these scripts) so that it sees /dev/kvm's new mode"
+            stop_daemon libvirtd /run/libvirtd.pid
+        else
+            echo "warning: libvirtd was already running; restart it so that it sees /dev/kvm's new mode" >&2
+        fi
+    fi
+}
+
 start_daemon() {
     local name=$1 pidfile=$2
     if pgrep -x "$name" >/dev/null; then
@@ -67,6 +93,7 @@ start)
         exit 0
     fi
     start_system_bus
+    prepare_kvm
     start_daemon virtlogd /run/virtlogd.pid
     start_daemon libvirtd /run/libvirtd.pid
     wait_socket /run/libvirt/libvirt-sock libvirtd

@@ -13,6 +13,11 @@ need_root
 "$HOCUS_ROOT/scripts/services.sh" start
 trap '"$HOCUS_ROOT/scripts/services.sh" stop' EXIT
 
+# Which accelerator this host gives workspaces, and why (the e2e tests'
+# hocusd reuses this verdict from /var/lib/hocusd/accelerator.json).
+say "Choosing the accelerator (hocusd --probe-accelerator)"
+"$HOCUS_PREFIX/sbin/hocusd" --probe-accelerator 2>&1 | sed 's/^/    /'
+
 say "Running the test suites"
 start=$(date +%s)
 rc=0

@@ -47,8 +47,23 @@ typedef struct {
     guint64 agent_budget;     /* bytes read per guest channel per tick at most */
 } HdMetricsConfig;
 
+/* How the accelerator probe boots its guest (docs/accelerator.md). */
+typedef struct {
+    guint timeout_s;   /* per CPU choice: the guest must reach init within this */
+    char *emulator;    /* QEMU binary for the probe only; "" for libvirt's default */
+    char *domain_type; /* "kvm"; "qemu" lets tests run the probe path without KVM */
+} HdProbeConfig;
+
+typedef struct {
+    guint interval_s; /* libvirt keepalive: a ping after this much silence */
+    guint count;      /* pings without answer before the connection counts as dead */
+} HdKeepaliveConfig;
+
 typedef struct {
     char *libvirt_uri;
+    HdKeepaliveConfig libvirt_keepalive;
+    char *accelerator; /* "auto", "kvm" or "tcg" (hd-accel.h) */
+    HdProbeConfig accelerator_probe;
     char *bus; /* "system", "session" or a D-Bus address */
     char *state_dir;
     char *image_dir;    /* target directory of the storage pool */

@@ -3,6 +3,7 @@
 
 #include <glib.h>
 
+#include "hocusd/hd-accel.h"
 #include "hocusd/hd-spec.h"
 
 G_BEGIN_DECLS
@@ -10,7 +11,8 @@ G_BEGIN_DECLS
 /* Everything the domain definition depends on; no I/O happens while building. */
 typedef struct {
     const HdSpec *spec;       /* resolved (hd_spec_resolve) */
-    gboolean kvm;             /* /dev/kvm present: type kvm and host CPU; else qemu (TCG) */
+    gboolean kvm;             /* type kvm with cpu below; else qemu (TCG) */
+    HdCpuChoice cpu;          /* the CPU definition the accelerator choice settled on */
     const char *disk_path;    /* the workspace's qcow2 volume */
     const char *cmdline;      /* full kernel cmdline (hd_cmdline_build) */
     guint balloon_period_s;   /* balloon statistics period */
@@ -21,6 +23,22 @@ typedef struct {
 
 /* The persistent domain definition of a workspace. */
 char *hd_domain_xml_build(const HdDomainXmlParams *params, GError **error);
+
+/* The guest hocusd boots to see whether KVM works (hd-accel.h). */
+typedef struct {
+    const char *name;     /* transient domain name */
+    gboolean kvm;         /* domain type kvm (else qemu: tests of the probe itself) */
+    HdCpuChoice cpu;      /* as hd_domain_xml_build() would set it */
+    const char *emulator; /* QEMU binary; NULL for libvirt's default */
+    const char *kernel;   /* the workspaces' kernel and initramfs */
+    const char *initrd;
+    const char *serial_path; /* the guest's console is written here */
+} HdProbeXmlParams;
+
+char *hd_probe_xml_build(const HdProbeXmlParams *params, GError **error);
+
+/* The kernel line the probe prints once the kernel is up and runs init. */
+#define HD_PROBE_MARKER " as init process"
 
 /* A qcow2 volume, as an overlay on backing_path when that is not NULL. */
 char *hd_volume_xml_build(const char *name, guint64 capacity, const char *backing_path,

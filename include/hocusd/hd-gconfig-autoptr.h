@@ -7,6 +7,8 @@
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(GVirConfigDomain, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(GVirConfigDomainOs, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(GVirConfigDomainCpu, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(GVirConfigDomainCpuFeature, g_object_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(GVirConfigDomainCpuModel, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(GVirConfigDomainDevice, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(GVirConfigDomainDiskDriver, g_object_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(GVirConfigDomainSerial, g_object_unref)

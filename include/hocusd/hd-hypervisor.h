@@ -32,8 +32,9 @@ typedef struct {
 /* Call once, before any connection: routes libvirt's events to the GLib loop. */
 void hd_hypervisor_global_init(void);
 
-HdHypervisor *hd_hypervisor_new(const char *uri, const HdHypervisorCallbacks *callbacks,
-                                gpointer user_data);
+/* keepalive: a ping after interval_s of silence, dead after count unanswered. */
+HdHypervisor *hd_hypervisor_new(const char *uri, guint keepalive_interval_s, guint keepalive_count,
+                                const HdHypervisorCallbacks *callbacks, gpointer user_data);
 /* Start connecting (and keep reconnecting until stopped). */
 void hd_hypervisor_start(HdHypervisor *hv);
 /* Close the connection and stop reconnecting; VMs keep running. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "hd-build-config.h"
+#include "hocusd/hd-accel.h"
 #include "hocusd/hd-cmdline.h"
 #include "hocusd/hd-config.h"
 #include "hocusd/hd-fields.h"
@@ -49,6 +50,30 @@ static gboolean check_object_name(const char *value, GError **error)
         }
     }
     return TRUE;
+}
+
+static gboolean check_accelerator(const char *value, GError **error)
+{
+    HdAccelMode mode;
+
+    if (hd_accel_mode_from_string(value, &mode))
+        return TRUE;
+    g_set_error(error, HD_ERROR, HD_ERROR_FAILED, "must be \"auto\", \"kvm\" or \"tcg\", got '%s'",
+                value);
+    return FALSE;
+}
+
+static gboolean check_domain_type(const char *value, GError **error)
+{
+    if (strcmp(value, "kvm") == 0 || strcmp(value, "qemu") == 0)
+        return TRUE;
+    g_set_error(error, HD_ERROR, HD_ERROR_FAILED, "must be \"kvm\" or \"qemu\", got '%s'", value);
+    return FALSE;
+}
+
+static gboolean check_optional_path(const char *value, GError **error)
+{
+    return *value == '\0' || hd_fields_check_path(value, error);
 }
 
 static gboolean check_cmdline(const char *value, GError **error)
@@ -172,12 +197,51 @@ static const HdField metrics_fields[] = { { .key = "idle_cpu_percent",
                                             .max = 16 * HD_MiB },
                                           { NULL } };
 
+static const HdField keepalive_fields[] = { { .key = "interval_s",
+                                              .type = HD_FIELD_UINT,
+                                              .offset = offsetof(HdKeepaliveConfig, interval_s),
+                                              .min = 1,
+                                              .max = 600 },
+                                            { .key = "count",
+                                              .type = HD_FIELD_UINT,
+                                              .offset = offsetof(HdKeepaliveConfig, count),
+                                              .min = 1,
+                                              .max = 100 },
+                                            { NULL } };
+
+static const HdField probe_fields[] = { { .key = "timeout_s",
+                                          .type = HD_FIELD_UINT,
+                                          .offset = offsetof(HdProbeConfig, timeout_s),
+                                          .min = 1,
+                                          .max = 600 },
+                                        { .key = "emulator",
+                                          .type = HD_FIELD_STRING,
+                                          .offset = offsetof(HdProbeConfig, emulator),
+                                          .check = check_optional_path },
+                                        { .key = "domain_type",
+                                          .type = HD_FIELD_STRING,
+                                          .offset = offsetof(HdProbeConfig, domain_type),
+                                          .check = check_domain_type },
+                                        { NULL } };
+
 static const HdField config_fields[] = {
     { .key = "libvirt_uri",
       .type = HD_FIELD_STRING,
       .offset = CFG(libvirt_uri),
       .max_len = 1024,
       .check = check_uri },
+    { .key = "libvirt_keepalive",
+      .type = HD_FIELD_OBJECT,
+      .offset = CFG(libvirt_keepalive),
+      .children = keepalive_fields },
+    { .key = "accelerator",
+      .type = HD_FIELD_STRING,
+      .offset = CFG(accelerator),
+      .check = check_accelerator },
+    { .key = "accelerator_probe",
+      .type = HD_FIELD_OBJECT,
+      .offset = CFG(accelerator_probe),
+      .children = probe_fields },
     { .key = "bus", .type = HD_FIELD_STRING, .offset = CFG(bus), .check = check_bus },
     { .key = "state_dir", .type = HD_FIELD_PATH, .offset = CFG(state_dir) },
     { .key = "image_dir", .type = HD_FIELD_PATH, .offset = CFG(image_dir) },
@@ -237,6 +301,15 @@ HdConfig *hd_config_new_default(void)
     HdConfig *c = g_new0(HdConfig, 1);
 
     c->libvirt_uri = g_strdup("qemu:///system");
+    /* Dead after 5 s x (3 + 1) of silence; libvirtd answers pings from its
+     * event loop, so a slow operation does not count as silence. */
+    c->libvirt_keepalive.interval_s = 5;
+    c->libvirt_keepalive.count = 3;
+    c->accelerator = g_strdup("auto");
+    /* A working KVM gets the guest kernel to init in 1-3 s; TCG in about 4. */
+    c->accelerator_probe.timeout_s = 20;
+    c->accelerator_probe.emulator = g_strdup("");
+    c->accelerator_probe.domain_type = g_strdup("kvm");
     c->bus = g_strdup("system");
     c->state_dir = g_strdup("/var/lib/hocusd");
     c->image_dir = g_strdup("/var/lib/hocusd/images");
@@ -349,9 +422,23 @@ char *hd_config_to_json(const HdConfig *c)
     json_object *defaults = json_object_new_object();
     json_object *pressure = json_object_new_object();
     json_object *metrics = json_object_new_object();
+    json_object *keepalive = json_object_new_object();
+    json_object *probe = json_object_new_object();
     char *out;
 
     json_object_object_add(root, "libvirt_uri", json_object_new_string(c->libvirt_uri));
+    json_object_object_add(keepalive, "interval_s",
+                           json_object_new_int64(c->libvirt_keepalive.interval_s));
+    json_object_object_add(keepalive, "count", json_object_new_int64(c->libvirt_keepalive.count));
+    json_object_object_add(root, "libvirt_keepalive", keepalive);
+    json_object_object_add(root, "accelerator", json_object_new_string(c->accelerator));
+    json_object_object_add(probe, "timeout_s",
+                           json_object_new_int64(c->accelerator_probe.timeout_s));
+    json_object_object_add(probe, "emulator",
+                           json_object_new_string(c->accelerator_probe.emulator));
+    json_object_object_add(probe, "domain_type",
+                           json_object_new_string(c->accelerator_probe.domain_type));
+    json_object_object_add(root, "accelerator_probe", probe);
     json_object_object_add(root, "bus", json_object_new_string(c->bus));
     json_object_object_add(root, "state_dir", json_object_new_string(c->state_dir));
     json_object_object_add(root, "image_dir", json_object_new_string(c->image_dir));

@@ -19,6 +19,42 @@ static void ensure_gconfig_init(void)
     }
 }
 
+/* The KVM guest CPU; TCG guests keep QEMU's default model. */
+static void add_cpu(GVirConfigDomain *domain, HdCpuChoice choice)
+{
+    g_autoptr(GVirConfigDomainCpu) cpu = gvir_config_domain_cpu_new();
+
+    switch (choice) {
+    case HD_CPU_HOST_PASSTHROUGH:
+    case HD_CPU_N_CHOICES:
+        gvir_config_domain_cpu_set_mode(cpu, GVIR_CONFIG_DOMAIN_CPU_MODE_HOST_PASSTHROUGH);
+        break;
+    case HD_CPU_HOST_PASSTHROUGH_NO_ARCH_CAPS: {
+        /* Nested hosts advertise IA32_ARCH_CAPABILITIES but refuse to set it
+         * ("failed to set MSR 0x10a"); QEMU then aborts. */
+        g_autoptr(GVirConfigDomainCpuFeature) f = gvir_config_domain_cpu_feature_new();
+        gvir_config_domain_cpu_set_mode(cpu, GVIR_CONFIG_DOMAIN_CPU_MODE_HOST_PASSTHROUGH);
+        gvir_config_capabilities_cpu_feature_set_name(GVIR_CONFIG_CAPABILITIES_CPU_FEATURE(f),
+                                                      "arch-capabilities");
+        gvir_config_domain_cpu_feature_set_policy(f, GVIR_CONFIG_DOMAIN_CPU_FEATURE_POLICY_DISABLE);
+        gvir_config_capabilities_cpu_add_feature(GVIR_CONFIG_CAPABILITIES_CPU(cpu),
+                                                 GVIR_CONFIG_CAPABILITIES_CPU_FEATURE(f));
+        break;
+    }
+    case HD_CPU_HOST_MODEL:
+        gvir_config_domain_cpu_set_mode(cpu, GVIR_CONFIG_DOMAIN_CPU_MODE_HOST_MODEL);
+        break;
+    case HD_CPU_KVM64: {
+        g_autoptr(GVirConfigDomainCpuModel) m = gvir_config_domain_cpu_model_new();
+        gvir_config_domain_cpu_set_mode(cpu, GVIR_CONFIG_DOMAIN_CPU_MODE_CUSTOM);
+        gvir_config_capabilities_cpu_model_set_name(GVIR_CONFIG_CAPABILITIES_CPU_MODEL(m), "kvm64");
+        gvir_config_domain_cpu_set_model(cpu, m);
+        break;
+    }
+    }
+    gvir_config_domain_set_cpu(domain, cpu);
+}
+
 static GVirConfigDomainDevice *build_disk(const char *path)
 {
     GVirConfigDomainDisk *disk = gvir_config_domain_disk_new();
@@ -154,11 +190,8 @@ char *hd_domain_xml_build(const HdDomainXmlParams *p, GError **error)
                                      GVIR_CONFIG_DOMAIN_LIFECYCLE_RESTART);
     gvir_config_domain_set_lifecycle(domain, GVIR_CONFIG_DOMAIN_LIFECYCLE_ON_CRASH,
                                      GVIR_CONFIG_DOMAIN_LIFECYCLE_DESTROY);
-    if (p->kvm) {
-        g_autoptr(GVirConfigDomainCpu) cpu = gvir_config_domain_cpu_new();
-        gvir_config_domain_cpu_set_mode(cpu, GVIR_CONFIG_DOMAIN_CPU_MODE_HOST_PASSTHROUGH);
-        gvir_config_domain_set_cpu(domain, cpu);
-    }
+    if (p->kvm)
+        add_cpu(domain, p->cpu);
 
     os = gvir_config_domain_os_new();
     gvir_config_domain_os_set_os_type(os, GVIR_CONFIG_DOMAIN_OS_TYPE_HVM);
@@ -189,6 +222,75 @@ char *hd_domain_xml_build(const HdDomainXmlParams *p, GError **error)
         return NULL;
     if (amend_recipe(xmlDocGetRootElement(doc), p, error))
         out = hd_xml_node_to_string(xmlDocGetRootElement(doc), FALSE);
+    xmlFreeDoc(doc);
+    return out;
+}
+
+/*
+ * A transient guest in the shape of a workspace (same CPU definition and
+ * features, same kernel) whose console goes to a file: the probe watches the
+ * file for the kernel starting init. No disk, no network, no balloon.
+ */
+char *hd_probe_xml_build(const HdProbeXmlParams *p, GError **error)
+{
+    g_autoptr(GVirConfigDomain) domain = NULL;
+    g_autoptr(GVirConfigDomainOs) os = NULL;
+    g_autoptr(GVirConfigDomainMemballoon) balloon = NULL;
+    g_autofree char *gconfig_xml = NULL;
+    const char *features[] = { "acpi", "apic", NULL };
+    xmlNodePtr root, devices, serial, node;
+    xmlDocPtr doc;
+    char *out;
+
+    ensure_gconfig_init();
+    domain = gvir_config_domain_new();
+    gvir_config_domain_set_virt_type(domain, p->kvm ? GVIR_CONFIG_DOMAIN_VIRT_KVM
+                                                    : GVIR_CONFIG_DOMAIN_VIRT_QEMU);
+    gvir_config_domain_set_name(domain, p->name);
+    gvir_config_domain_set_title(domain, "hocusd accelerator probe (transient)");
+    gvir_config_domain_set_memory(domain, 256 * 1024);
+    gvir_config_domain_set_vcpus(domain, 1);
+    gvir_config_domain_set_features(domain, (GStrv)features);
+    add_cpu(domain, p->cpu);
+    os = gvir_config_domain_os_new();
+    gvir_config_domain_os_set_os_type(os, GVIR_CONFIG_DOMAIN_OS_TYPE_HVM);
+    gvir_config_domain_os_set_arch(os, "x86_64");
+    gvir_config_domain_os_set_kernel(os, p->kernel);
+    gvir_config_domain_os_set_ramdisk(os, p->initrd);
+    /* panic=-1: a kernel that panics reboots at once instead of hanging. */
+    gvir_config_domain_os_set_cmdline(os, "console=ttyS0 panic=-1 loglevel=6");
+    gvir_config_domain_set_os(domain, os);
+    balloon = gvir_config_domain_memballoon_new();
+    gvir_config_domain_memballoon_set_model(balloon, GVIR_CONFIG_DOMAIN_MEMBALLOON_MODEL_NONE);
+    gvir_config_domain_add_device(domain, GVIR_CONFIG_DOMAIN_DEVICE(balloon));
+
+    gconfig_xml = gvir_config_object_to_xml(GVIR_CONFIG_OBJECT(domain));
+    doc = hd_xml_parse(gconfig_xml, error);
+    if (doc == NULL)
+        return NULL;
+    root = xmlDocGetRootElement(doc);
+    devices = hd_xml_child(root, "devices");
+    if (devices == NULL) {
+        xmlFreeDoc(doc);
+        g_set_error(error, HD_ERROR, HD_ERROR_FAILED, "libvirt-gconfig output lacks <devices>");
+        return NULL;
+    }
+    /* libvirt opens the file itself and hands QEMU the descriptor. */
+    serial = xmlNewChild(devices, NULL, BAD_CAST "serial", NULL);
+    xmlSetProp(serial, BAD_CAST "type", BAD_CAST "file");
+    node = xmlNewChild(serial, NULL, BAD_CAST "source", NULL);
+    xmlSetProp(node, BAD_CAST "path", BAD_CAST p->serial_path);
+    node = xmlNewChild(serial, NULL, BAD_CAST "target", NULL);
+    xmlSetProp(node, BAD_CAST "port", BAD_CAST "0");
+    if (p->emulator != NULL && *p->emulator != '\0') {
+        node = xmlNewNode(NULL, BAD_CAST "emulator");
+        xmlNodeAddContent(node, BAD_CAST p->emulator);
+        if (devices->children != NULL)
+            xmlAddPrevSibling(devices->children, node);
+        else
+            xmlAddChild(devices, node);
+    }
+    out = hd_xml_node_to_string(root, FALSE);
     xmlFreeDoc(doc);
     return out;
 }

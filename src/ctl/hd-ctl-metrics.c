@@ -67,6 +67,8 @@ static void print_status(GVariant *metrics)
     guint32 running = 0, headroom = 0;
     guchar level = 0;
     gboolean ksm_on = FALSE;
+    const char *virt = NULL, *virt_reason = NULL;
+    g_autoptr(GString) errors = g_string_new(NULL);
     GVariantIter it;
     const char *name;
     GVariant *ws;
@@ -91,6 +93,9 @@ static void print_status(GVariant *metrics)
     g_variant_lookup(host, "PressureLevel", "y", &level);
     g_variant_lookup(host, "KsmRunning", "b", &ksm_on);
 
+    if (g_variant_lookup(host, "Virtualization", "&s", &virt) &&
+        g_variant_lookup(host, "VirtualizationReason", "&s", &virt_reason))
+        printf("Accelerator:  %s (%s)\n", *virt != '\0' ? virt : "not chosen yet", virt_reason);
     printf("Host memory:  %s total, %s available\n", total, avail);
     printf("Pressure:     some avg10 %s%% avg60 %s%%, full avg10 %s%% (%s)\n", psi10, psi60, full10,
            level_name(level));
@@ -117,13 +122,15 @@ static void print_status(GVariant *metrics)
         g_autofree char *cpu = fmt_double(ws, "CpuUsage", "");
         g_autofree char *psi = fmt_double(ws, "PressureSomeAvg10", "");
         g_autofree char *lat = fmt_double(ws, "ReclaimLatencySec", "s");
-        const char *state = "?";
+        const char *state = "?", *last_error = NULL;
         gboolean idle = FALSE, agent = FALSE, stale = FALSE;
 
         g_variant_lookup(ws, "State", "&s", &state);
         g_variant_lookup(ws, "Idle", "b", &idle);
         g_variant_lookup(ws, "AgentConnected", "b", &agent);
         g_variant_lookup(ws, "Stale", "b", &stale);
+        if (g_variant_lookup(ws, "LastError", "&s", &last_error) && *last_error != '\0')
+            g_string_append_printf(errors, "  %s: %s\n", name, last_error);
         if (strcmp(state, "running") != 0)
             printf("%-24s %-9s\n", name, state);
         else
@@ -132,6 +139,8 @@ static void print_status(GVariant *metrics)
                    stale ? "  (stale)" : "");
         g_variant_unref(ws);
     }
+    if (errors->len > 0)
+        printf("\nLast errors:\n%s", errors->str);
 }
 
 static int status_once(HdCtl *ctl, gboolean one_line_json)

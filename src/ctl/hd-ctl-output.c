@@ -75,6 +75,10 @@ json_object *hd_ctl_workspace_json(HdDbusWorkspace *ws)
     json_object_object_add(o, "object_path",
                            json_object_new_string(g_dbus_proxy_get_object_path(G_DBUS_PROXY(ws))));
     json_object_object_add(o, "spec", spec != NULL ? hd_ctl_variant_to_json(spec) : NULL);
+    json_object_object_add(o, "last_error",
+                           json_object_new_string(hd_dbus_workspace_get_last_error(ws) ?: ""));
+    json_object_object_add(o, "last_error_usec",
+                           json_object_new_uint64(hd_dbus_workspace_get_last_error_usec(ws)));
     return o;
 }
 
@@ -152,4 +156,12 @@ void hd_ctl_print_workspace_details(HdDbusWorkspace *ws)
     if (spec != NULL && g_variant_lookup(spec, "cmdline_extra", "&s", &s))
         printf("Cmdline+:     %s\n", s);
     printf("D-Bus object: %s\n", g_dbus_proxy_get_object_path(G_DBUS_PROXY(ws)));
+    s = hd_dbus_workspace_get_last_error(ws);
+    if (s != NULL && *s != '\0') {
+        g_autoptr(GDateTime) when = g_date_time_new_from_unix_local(
+            (gint64)(hd_dbus_workspace_get_last_error_usec(ws) / G_USEC_PER_SEC));
+        g_autofree char *when_text =
+            when != NULL ? g_date_time_format(when, "%F %T %z") : g_strdup("?");
+        printf("Last error:   %s (%s)\n", s, when_text);
+    }
 }

@@ -8,8 +8,6 @@
 #include "hocusd/hd-names.h"
 #include "hocusd/hd-spec.h"
 
-#define DEFAULT_WAIT_S 120
-
 /* Parse a command's options; between min_args and max_args positional
  * arguments stay in argv (after the command name). */
 gboolean hd_ctl_parse_options(HdCtl *ctl, const char *command, GOptionEntry *entries, int *argc,
@@ -126,45 +124,6 @@ int hd_ctl_cmd_show(HdCtl *ctl, int argc, char **argv)
     return print_workspace(ctl, ws);
 }
 
-/* State read fresh from hocusd (not the proxy's cache, which needs a main loop). */
-static char *read_state(HdCtl *ctl, HdDbusWorkspace *ws, GError **error)
-{
-    g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
-        hd_ctl_bus(ctl, NULL), HD_DBUS_NAME, g_dbus_proxy_get_object_path(G_DBUS_PROXY(ws)),
-        "org.freedesktop.DBus.Properties", "Get",
-        g_variant_new("(ss)", HD_DBUS_WORKSPACE_IFACE, "State"), G_VARIANT_TYPE("(v)"),
-        G_DBUS_CALL_FLAGS_NONE, -1, NULL, error);
-    g_autoptr(GVariant) v = NULL;
-
-    if (reply == NULL)
-        return NULL;
-    g_variant_get(reply, "(v)", &v);
-    return g_variant_dup_string(v, NULL);
-}
-
-static gboolean wait_for_state(HdCtl *ctl, HdDbusWorkspace *ws, const char *want, guint timeout_s,
-                               GError **error)
-{
-    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_s * G_USEC_PER_SEC;
-
-    for (;;) {
-        g_autofree char *state = read_state(ctl, ws, error);
-
-        if (state == NULL)
-            return FALSE;
-        if (strcmp(state, want) == 0)
-            return TRUE;
-        if (g_get_monotonic_time() >= deadline) {
-            g_set_error(error, HD_ERROR, HD_ERROR_FAILED,
-                        "workspace %s is still %s after %u s (hocusd powers it off after its "
-                        "stop_timeout_s)",
-                        hd_dbus_workspace_get_name(ws), state, timeout_s);
-            return FALSE;
-        }
-        g_usleep(200 * 1000);
-    }
-}
-
 static void add_size_or_string(json_object *spec, const char *key, const char *value)
 {
     if (value != NULL)
@@ -228,8 +187,10 @@ int hd_ctl_cmd_create(HdCtl *ctl, int argc, char **argv)
     g_autofree char *memory = NULL, *memory_min = NULL, *disk = NULL, *base = NULL;
     g_autofree char *kernel = NULL, *initrd = NULL, *cmdline = NULL, *spec_file = NULL;
     g_autofree char *path = NULL;
+    g_autofree char *what = NULL;
+    g_autoptr(GVariant) reply = NULL;
     gboolean start = FALSE;
-    int vcpus = -1, rc;
+    int vcpus = -1, timeout_s = 0, rc;
     GOptionEntry entries[] = { { "vcpus", 0, 0, G_OPTION_ARG_INT, &vcpus, NULL, NULL },
                                { "memory", 0, 0, G_OPTION_ARG_STRING, &memory, NULL, NULL },
                                { "memory-min", 0, 0, G_OPTION_ARG_STRING, &memory_min, NULL, NULL },
@@ -240,6 +201,7 @@ int hd_ctl_cmd_create(HdCtl *ctl, int argc, char **argv)
                                { "cmdline", 0, 0, G_OPTION_ARG_STRING, &cmdline, NULL, NULL },
                                { "spec", 0, 0, G_OPTION_ARG_FILENAME, &spec_file, NULL, NULL },
                                { "start", 0, 0, G_OPTION_ARG_NONE, &start, NULL, NULL },
+                               { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout_s, NULL, NULL },
                                { NULL } };
     g_autoptr(GError) error = NULL;
     g_autoptr(HdSpec) spec = NULL;
@@ -254,6 +216,9 @@ int hd_ctl_cmd_create(HdCtl *ctl, int argc, char **argv)
         return hd_ctl_usage_error(ctl, "create", "a workspace name (or --spec FILE) is required");
     if (vcpus < -1 || vcpus == 0)
         return hd_ctl_usage_error(ctl, "create", "--vcpus must be a positive number");
+    if (timeout_s < 0)
+        return hd_ctl_usage_error(ctl, "create", "--timeout must be a positive number of seconds");
+    hd_ctl_set_timeout(ctl, timeout_s);
     spec = build_spec(ctl, name, spec_file, vcpus, memory, memory_min, disk, base, kernel, initrd,
                       cmdline, &error);
     if (spec == NULL) {
@@ -265,10 +230,12 @@ int hd_ctl_cmd_create(HdCtl *ctl, int argc, char **argv)
         return hd_ctl_usage_error(ctl, "create", "the spec has no name");
 
     manager = hd_ctl_manager(ctl, &error);
-    if (manager == NULL ||
-        !hd_dbus_manager_call_create_workspace_sync(
-            manager, hd_spec_to_variant(spec), G_DBUS_CALL_FLAGS_NONE, -1, &path, NULL, &error))
+    what = g_strdup_printf("creating workspace %s", spec->name);
+    if (manager == NULL || !hd_ctl_call_long(ctl, G_DBUS_PROXY(manager), "CreateWorkspace",
+                                             g_variant_new("(@a{sv})", hd_spec_to_variant(spec)),
+                                             what, &reply, &error))
         return hd_ctl_fail(ctl, error);
+    g_variant_get(reply, "(o)", &path);
     ws = hd_dbus_workspace_proxy_new_sync(hd_ctl_bus(ctl, NULL),
                                           G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START, HD_DBUS_NAME, path,
                                           NULL, &error);
@@ -277,7 +244,9 @@ int hd_ctl_cmd_create(HdCtl *ctl, int argc, char **argv)
     if (!ctl->json)
         printf("Created workspace %s (%s)\n", spec->name, path);
     if (start) {
-        if (!hd_dbus_workspace_call_start_sync(ws, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error))
+        g_free(what);
+        what = g_strdup_printf("starting workspace %s", spec->name);
+        if (!hd_ctl_call_long(ctl, G_DBUS_PROXY(ws), "Start", NULL, what, NULL, &error))
             return hd_ctl_fail(ctl, error);
         if (!ctl->json)
             printf("Started workspace %s\n", spec->name);
@@ -294,7 +263,7 @@ int hd_ctl_cmd_create(HdCtl *ctl, int argc, char **argv)
 static int report_state(HdCtl *ctl, HdDbusWorkspace *ws, const char *verb)
 {
     g_autoptr(GError) error = NULL;
-    g_autofree char *state = read_state(ctl, ws, &error);
+    g_autofree char *state = hd_ctl_read_state(ctl, ws, &error);
 
     if (state == NULL)
         return hd_ctl_fail(ctl, error);
@@ -314,13 +283,19 @@ int hd_ctl_cmd_start(HdCtl *ctl, int argc, char **argv)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(HdDbusWorkspace) ws = NULL;
-    int rc;
+    g_autofree char *what = NULL;
+    int timeout_s = 0, rc;
+    GOptionEntry entries[] = { { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout_s, NULL, NULL },
+                               { NULL } };
 
-    if (!parse_options(ctl, "start", NULL, &argc, &argv, 1, &rc))
+    if (!parse_options(ctl, "start", entries, &argc, &argv, 1, &rc))
         return rc;
+    if (timeout_s < 0)
+        return hd_ctl_usage_error(ctl, "start", "--timeout must be a positive number of seconds");
+    hd_ctl_set_timeout(ctl, timeout_s);
+    what = g_strdup_printf("starting workspace %s", argv[1]);
     ws = hd_ctl_workspace(ctl, argv[1], &error);
-    if (ws == NULL ||
-        !hd_dbus_workspace_call_start_sync(ws, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error))
+    if (ws == NULL || !hd_ctl_call_long(ctl, G_DBUS_PROXY(ws), "Start", NULL, what, NULL, &error))
         return hd_ctl_fail(ctl, error);
     return report_state(ctl, ws, "Started");
 }
@@ -329,8 +304,9 @@ int hd_ctl_cmd_stop(HdCtl *ctl, int argc, char **argv)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(HdDbusWorkspace) ws = NULL;
+    g_autofree char *what = NULL;
     gboolean force = FALSE, no_wait = FALSE;
-    int timeout_s = DEFAULT_WAIT_S, rc;
+    int timeout_s = 0, rc;
     GOptionEntry entries[] = { { "force", 0, 0, G_OPTION_ARG_NONE, &force, NULL, NULL },
                                { "no-wait", 0, 0, G_OPTION_ARG_NONE, &no_wait, NULL, NULL },
                                { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout_s, NULL, NULL },
@@ -338,13 +314,15 @@ int hd_ctl_cmd_stop(HdCtl *ctl, int argc, char **argv)
 
     if (!parse_options(ctl, "stop", entries, &argc, &argv, 1, &rc))
         return rc;
-    if (timeout_s <= 0)
+    if (timeout_s < 0)
         return hd_ctl_usage_error(ctl, "stop", "--timeout must be a positive number of seconds");
+    hd_ctl_set_timeout(ctl, timeout_s);
+    what = g_strdup_printf("%s workspace %s", force ? "powering off" : "stopping", argv[1]);
     ws = hd_ctl_workspace(ctl, argv[1], &error);
-    if (ws == NULL ||
-        !hd_dbus_workspace_call_stop_sync(ws, force, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error))
+    if (ws == NULL || !hd_ctl_call_long(ctl, G_DBUS_PROXY(ws), "Stop", g_variant_new("(b)", force),
+                                        what, NULL, &error))
         return hd_ctl_fail(ctl, error);
-    if (!no_wait && !wait_for_state(ctl, ws, "shutoff", (guint)timeout_s, &error))
+    if (!no_wait && !hd_ctl_wait_for_state(ctl, ws, "shutoff", what, &error))
         return hd_ctl_fail(ctl, error);
     return report_state(ctl, ws, no_wait ? "Stopping" : "Stopped");
 }
@@ -354,26 +332,35 @@ int hd_ctl_cmd_delete(HdCtl *ctl, int argc, char **argv)
     g_autoptr(GError) error = NULL;
     g_autoptr(HdDbusWorkspace) ws = NULL;
     g_autofree char *state = NULL;
+    g_autofree char *what = NULL;
     gboolean force = FALSE;
-    int rc;
-    GOptionEntry entries[] = { { "force", 0, 0, G_OPTION_ARG_NONE, &force, NULL, NULL }, { NULL } };
+    int timeout_s = 0, rc;
+    GOptionEntry entries[] = { { "force", 0, 0, G_OPTION_ARG_NONE, &force, NULL, NULL },
+                               { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout_s, NULL, NULL },
+                               { NULL } };
 
     if (!parse_options(ctl, "delete", entries, &argc, &argv, 1, &rc))
         return rc;
+    if (timeout_s < 0)
+        return hd_ctl_usage_error(ctl, "delete", "--timeout must be a positive number of seconds");
+    hd_ctl_set_timeout(ctl, timeout_s);
     ws = hd_ctl_workspace(ctl, argv[1], &error);
     if (ws == NULL)
         return hd_ctl_fail(ctl, error);
     if (force) {
-        state = read_state(ctl, ws, &error);
+        state = hd_ctl_read_state(ctl, ws, &error);
         if (state == NULL)
             return hd_ctl_fail(ctl, error);
+        what = g_strdup_printf("powering off workspace %s", argv[1]);
         if (strcmp(state, "shutoff") != 0 && strcmp(state, "crashed") != 0 &&
-            (!hd_dbus_workspace_call_stop_sync(ws, TRUE, G_DBUS_CALL_FLAGS_NONE, -1, NULL,
-                                               &error) ||
-             !wait_for_state(ctl, ws, "shutoff", DEFAULT_WAIT_S, &error)))
+            (!hd_ctl_call_long(ctl, G_DBUS_PROXY(ws), "Stop", g_variant_new("(b)", TRUE), what,
+                               NULL, &error) ||
+             !hd_ctl_wait_for_state(ctl, ws, "shutoff", what, &error)))
             return hd_ctl_fail(ctl, error);
+        g_clear_pointer(&what, g_free);
     }
-    if (!hd_dbus_workspace_call_delete_sync(ws, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error))
+    what = g_strdup_printf("deleting workspace %s", argv[1]);
+    if (!hd_ctl_call_long(ctl, G_DBUS_PROXY(ws), "Delete", NULL, what, NULL, &error))
         return hd_ctl_fail(ctl, error);
     if (ctl->json) {
         json_object *o = json_object_new_object();

@@ -19,12 +19,22 @@ typedef enum {
     HD_CTL_INVALID = 6,
     HD_CTL_EXISTS = 7,
     HD_CTL_STATE = 8,
+    HD_CTL_GAVE_UP = 9,
 } HdCtlExit;
+
+/* Errors hocusctl makes itself. */
+#define HD_CTL_ERROR (hd_ctl_error_quark())
+GQuark hd_ctl_error_quark(void);
+typedef enum {
+    HD_CTL_ERROR_GAVE_UP, /* --timeout passed; hocusd goes on with the operation */
+} HdCtlError;
 
 typedef struct {
     gboolean json;
     const char *bus_address; /* NULL: the system bus (or DBUS_SYSTEM_BUS_ADDRESS) */
     GDBusConnection *bus;
+    int timeout_s;   /* --timeout of a long operation; 0: wait as long as it takes */
+    gint64 deadline; /* monotonic; 0: none */
 } HdCtl;
 
 typedef int (*HdCtlCommand)(HdCtl *ctl, int argc, char **argv);
@@ -56,6 +66,16 @@ int hd_ctl_cmd_create(HdCtl *ctl, int argc, char **argv);
 int hd_ctl_cmd_start(HdCtl *ctl, int argc, char **argv);
 int hd_ctl_cmd_stop(HdCtl *ctl, int argc, char **argv);
 int hd_ctl_cmd_delete(HdCtl *ctl, int argc, char **argv);
+
+/* hd-ctl-wait.c: long operations, waited for without a reply timeout. */
+void hd_ctl_set_timeout(HdCtl *ctl, int timeout_s);
+/* Call method and wait for its reply, with a progress line on a terminal,
+ * until ctl's deadline (HD_CTL_ERROR_GAVE_UP). what: "creating workspace dev". */
+gboolean hd_ctl_call_long(HdCtl *ctl, GDBusProxy *proxy, const char *method, GVariant *params,
+                          const char *what, GVariant **reply, GError **error);
+char *hd_ctl_read_state(HdCtl *ctl, HdDbusWorkspace *ws, GError **error);
+gboolean hd_ctl_wait_for_state(HdCtl *ctl, HdDbusWorkspace *ws, const char *want, const char *what,
+                               GError **error);
 
 /* hd-ctl-metrics.c */
 int hd_ctl_cmd_status(HdCtl *ctl, int argc, char **argv);

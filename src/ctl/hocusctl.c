@@ -27,11 +27,15 @@ static const char usage_text[] =
     "      --spec FILE           read the spec as JSON from FILE ('-': stdin);\n"
     "                            options given as well override its keys\n"
     "      --start               start it once it is defined\n"
-    "  start NAME                Boot a workspace\n"
+    "      --timeout SECONDS     give up waiting after this long (see below)\n"
+    "  start NAME [--timeout SECONDS]\n"
+    "                            Boot a workspace\n"
     "  stop NAME [--force] [--no-wait] [--timeout SECONDS]\n"
-    "                            Ask the guest to power off and wait until it is off;\n"
+    "                            Ask the guest to power off and wait until it is off\n"
+    "                            (hocusd powers it off after its stop_timeout_s);\n"
     "                            --force powers it off at once\n"
-    "  delete NAME [--force]     Delete a shut-off workspace and its disk;\n"
+    "  delete NAME [--force] [--timeout SECONDS]\n"
+    "                            Delete a shut-off workspace and its disk;\n"
     "                            --force stops a running one first\n"
     "  status                    Host memory, pressure and density figures, and a\n"
     "                            table of workspaces with their RSS, guest-used\n"
@@ -53,6 +57,11 @@ static const char usage_text[] =
     "  --version                 Show the version\n"
     "\n"
     "Sizes are bytes or a number with K, M, G or T (powers of 1024).\n"
+    "\n"
+    "create, start, stop and delete wait as long as the operation takes in\n"
+    "libvirt (a line on a terminal shows the seconds). With --timeout, hocusctl\n"
+    "stops waiting after SECONDS and exits 9: the operation goes on in hocusd and\n"
+    "may still succeed (see 'hocusctl show NAME'); it is never reported as failed.\n"
     "Listing and showing are open to every user; creating, starting, stopping\n"
     "and deleting need root or membership of the \"hocus\" group.\n"
     "\n"
@@ -61,7 +70,7 @@ static const char usage_text[] =
     "  1  other failure            6  invalid spec or argument (rejected)\n"
     "  2  usage error              7  the workspace already exists\n"
     "  3  no such workspace        8  not possible in the workspace's state\n"
-    "  4  permission denied\n"
+    "  4  permission denied       9  gave up waiting (--timeout); hocusd goes on\n"
     "\n"
     "Examples:\n"
     "  hocusctl create dev --memory 4G --disk 20G --start\n"
@@ -89,6 +98,10 @@ GDBusConnection *hd_ctl_bus(HdCtl *ctl, GError **error)
 
 static int exit_code_for(const GError *error, const char **kind)
 {
+    if (g_error_matches(error, HD_CTL_ERROR, HD_CTL_ERROR_GAVE_UP)) {
+        *kind = "gave-up";
+        return HD_CTL_GAVE_UP;
+    }
     if (error->domain == HD_ERROR) {
         switch ((HdError)error->code) {
         case HD_ERROR_NOT_FOUND:

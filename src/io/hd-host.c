@@ -8,13 +8,6 @@
 #include "hocusd/hd-error.h"
 #include "hocusd/hd-host.h"
 
-gboolean hd_host_has_kvm(const char *root)
-{
-    g_autofree char *path = g_build_filename(root != NULL ? root : "/", "dev", "kvm", NULL);
-
-    return access(path, R_OK | W_OK) == 0;
-}
-
 gboolean hd_host_check_file(const char *key, const char *path, GError **error)
 {
     struct stat st;

@@ -8,14 +8,14 @@
 #include "hocusd/hd-hypervisor.h"
 #include "hocusd/hd-libvirt-ops.h"
 
-#define BACKOFF_FIRST_MS     500
-#define BACKOFF_MAX_MS       30000
-#define KEEPALIVE_INTERVAL_S 5
-#define KEEPALIVE_COUNT      3
+#define BACKOFF_FIRST_MS 500
+#define BACKOFF_MAX_MS   30000
 
 struct _HdHypervisor {
     gint refcount;
     char *uri;
+    guint keepalive_interval_s;
+    guint keepalive_count;
     HdHypervisorCallbacks cb;
     gpointer user_data;
     GMainContext *context;
@@ -197,7 +197,7 @@ static void open_thread(GTask *task, gpointer source, gpointer task_data, GCance
         return;
     }
     /* Not every driver has keepalive or close callbacks (test:///, for one). */
-    if (virConnectSetKeepAlive(r->conn, KEEPALIVE_INTERVAL_S, KEEPALIVE_COUNT) < 0)
+    if (virConnectSetKeepAlive(r->conn, (int)hv->keepalive_interval_s, hv->keepalive_count) < 0)
         g_debug("keepalive not available on %s: %s", hv->uri, virGetLastErrorMessage());
     if (virConnectRegisterCloseCallback(r->conn, on_close, hv, NULL) < 0)
         g_debug("close callback not available on %s: %s", hv->uri, virGetLastErrorMessage());
@@ -271,13 +271,15 @@ static void schedule_connect(HdHypervisor *hv, guint delay_ms)
     hv->retry_source = g_timeout_add(delay_ms, connect_now, hv);
 }
 
-HdHypervisor *hd_hypervisor_new(const char *uri, const HdHypervisorCallbacks *callbacks,
-                                gpointer user_data)
+HdHypervisor *hd_hypervisor_new(const char *uri, guint keepalive_interval_s, guint keepalive_count,
+                                const HdHypervisorCallbacks *callbacks, gpointer user_data)
 {
     HdHypervisor *hv = g_new0(HdHypervisor, 1);
 
     hv->refcount = 1;
     hv->uri = g_strdup(uri);
+    hv->keepalive_interval_s = keepalive_interval_s;
+    hv->keepalive_count = keepalive_count;
     if (callbacks != NULL)
         hv->cb = *callbacks;
     hv->user_data = user_data;

@@ -6,6 +6,7 @@
 #include <gio/gio.h>
 
 #include "hd-dbus-generated.h"
+#include "hocusd/hd-accel.h"
 #include "hocusd/hd-config.h"
 #include "hocusd/hd-daemon.h"
 #include "hocusd/hd-hypervisor.h"
@@ -18,6 +19,7 @@
 
 typedef struct _HdWorkspace HdWorkspace;
 typedef struct _HdMonitor HdMonitor;
+typedef struct _HdAccelerator HdAccelerator;
 
 struct _HdDaemon {
     HdConfig *config;
@@ -32,7 +34,7 @@ struct _HdDaemon {
     HdDbusManager *manager;
 
     HdHypervisor *hv;
-    gboolean kvm;
+    HdAccelerator *accel;
     gboolean discovered; /* the first inventory from libvirt is in */
     gboolean ready_sent;
     guint watchdog_id;
@@ -100,6 +102,17 @@ void hd_publish_host(HdDbusManager *mgr, const HdHostSample *host, const HdHostA
 /* handle-get-metrics of the manager skeleton; user_data is the HdDaemon. */
 gboolean hd_publish_handle_get_metrics(HdDbusManager *mgr, GDBusMethodInvocation *invocation,
                                        gpointer user_data);
+
+/* hd-accelerator.c: the accelerator verdict (KVM or TCG) and why. */
+HdAccelerator *hd_accelerator_new(HdDaemon *d);
+void hd_accelerator_free(HdAccelerator *a);
+/* libvirt is connected: choose now, if not chosen yet. */
+void hd_accelerator_connected(HdAccelerator *a);
+/* NULL until chosen. */
+const HdAccelVerdict *hd_accelerator_get(HdAccelerator *a);
+/* func runs once the verdict is in (at once if it is), or with NULL at shutdown. */
+typedef void (*HdAcceleratorReady)(const HdAccelVerdict *verdict, gpointer user_data);
+void hd_accelerator_wait(HdAccelerator *a, HdAcceleratorReady func, gpointer user_data);
 
 /* hd-manager.c: the Manager interface. */
 void hd_manager_init(HdDaemon *d);

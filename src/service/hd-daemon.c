@@ -6,7 +6,6 @@
 
 #include "hd-daemon-private.h"
 #include "hocusd/hd-error.h"
-#include "hocusd/hd-host.h"
 #include "hocusd/hd-names.h"
 
 /*
@@ -55,9 +54,8 @@ void hd_daemon_maybe_ready(HdDaemon *d)
     d->ready_sent = TRUE;
     sd_notify(0, "READY=1");
     hd_daemon_update_status(d);
-    g_message("Ready: %s on the %s bus, libvirt %s (%s)", HD_DBUS_NAME,
-              d->bus_address != NULL ? "given" : d->config->bus, d->config->libvirt_uri,
-              d->kvm ? "KVM" : "TCG, no /dev/kvm");
+    g_message("Ready: %s on the %s bus, libvirt %s", HD_DBUS_NAME,
+              d->bus_address != NULL ? "given" : d->config->bus, d->config->libvirt_uri);
 }
 
 /* ---- libvirt ---- */
@@ -67,6 +65,7 @@ static void on_hv_connected(HdHypervisor *hv, gpointer user_data)
     HdDaemon *d = user_data;
 
     hd_dbus_manager_set_connected(d->manager, TRUE);
+    hd_accelerator_connected(d->accel);
     hd_inventory_reconcile(d);
 }
 
@@ -206,8 +205,8 @@ int hd_daemon_run(HdDaemon *d)
 
     (void)hd_error_quark(); /* D-Bus error names for HdError */
     hd_hypervisor_global_init();
-    d->kvm = hd_host_has_kvm("/");
     hd_manager_init(d);
+    d->accel = hd_accelerator_new(d);
 
     sd_notify(0, "STATUS=Connecting to D-Bus");
     d->bus = open_bus(d, &error);
@@ -226,7 +225,8 @@ int hd_daemon_run(HdDaemon *d)
                                      on_name_acquired, on_name_lost, d, NULL);
 
     sd_notifyf(0, "STATUS=Connecting to libvirt at %s", d->config->libvirt_uri);
-    d->hv = hd_hypervisor_new(d->config->libvirt_uri, &hv_callbacks, d);
+    d->hv = hd_hypervisor_new(d->config->libvirt_uri, d->config->libvirt_keepalive.interval_s,
+                              d->config->libvirt_keepalive.count, &hv_callbacks, d);
     hd_hypervisor_start(d->hv);
 
     d->monitor = hd_monitor_new(d);
@@ -254,6 +254,7 @@ void hd_daemon_free(HdDaemon *d)
     if (d->own_id != 0)
         g_bus_unown_name(d->own_id);
     g_clear_pointer(&d->monitor, hd_monitor_free);
+    g_clear_pointer(&d->accel, hd_accelerator_free);
     hd_inventory_clear(d);
     if (d->manager != NULL && d->bus != NULL)
         g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(d->manager));

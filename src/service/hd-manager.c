@@ -17,6 +17,7 @@ typedef struct {
     GDBusMethodInvocation *invocation;
     HdMetadata *md; /* resolved spec, pool and volume */
     gboolean kvm;
+    HdCpuChoice cpu;
     char *image_dir;
     char *base_cmdline;
     HdDamonConfig damon;
@@ -82,6 +83,7 @@ static gpointer create_thread(virConnectPtr conn, gpointer data, GError **error)
     md_xml = hd_metadata_to_xml(job->md);
     p.spec = s;
     p.kvm = job->kvm;
+    p.cpu = job->cpu;
     p.disk_path = disk;
     p.cmdline = cmdline;
     p.balloon_period_s = job->balloon_period_s;
@@ -125,6 +127,25 @@ static void create_done(GObject *source, GAsyncResult *res, gpointer user_data)
               job->md->spec->vcpus, job->md->spec->memory_max / (1024 * 1024), job->md->volume);
     g_dbus_method_invocation_return_value(g_steal_pointer(&job->invocation),
                                           g_variant_new("(o)", hd_workspace_get_path(ws)));
+}
+
+/* The domain type and CPU come from the accelerator verdict, which may still
+ * be on its way on first start (a KVM probe takes seconds). */
+static void create_when_chosen(const HdAccelVerdict *verdict, gpointer user_data)
+{
+    CreateJob *job = user_data;
+
+    if (verdict == NULL) {
+        g_hash_table_remove(job->d->creating, job->md->spec->name);
+        g_dbus_method_invocation_return_error(
+            g_steal_pointer(&job->invocation), HD_ERROR, HD_ERROR_UNAVAILABLE,
+            "hocusd is stopping; workspace %s was not created", job->md->spec->name);
+        create_job_free(job);
+        return;
+    }
+    job->kvm = verdict->kvm;
+    job->cpu = verdict->cpu;
+    hd_job_run(job->d, create_thread, job, (GDestroyNotify)create_job_free, create_done, NULL);
 }
 
 /*
@@ -180,7 +201,6 @@ static gboolean handle_create(HdDbusManager *iface, GDBusMethodInvocation *invoc
     job->md->storage_pool = g_strdup(c->storage_pool);
     job->md->volume = g_strconcat(job->md->spec->name, ".qcow2", NULL);
     job->md->created_usec = g_get_real_time();
-    job->kvm = d->kvm;
     job->image_dir = g_strdup(c->image_dir);
     job->base_cmdline = g_strdup(c->guest.cmdline);
     job->damon = c->damon_reclaim;
@@ -188,7 +208,7 @@ static gboolean handle_create(HdDbusManager *iface, GDBusMethodInvocation *invoc
     job->tcg_tb_cache_mib = c->tcg_tb_cache_mib;
     job->network = g_strdup(c->network);
     g_hash_table_add(d->creating, g_strdup(job->md->spec->name));
-    hd_job_run(d, create_thread, job, (GDestroyNotify)create_job_free, create_done, NULL);
+    hd_accelerator_wait(d->accel, create_when_chosen, job);
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -233,7 +253,6 @@ void hd_manager_init(HdDaemon *d)
     hd_dbus_manager_set_version(d->manager, HD_VERSION);
     hd_dbus_manager_set_libvirt_uri(d->manager, d->config->libvirt_uri);
     hd_dbus_manager_set_connected(d->manager, FALSE);
-    hd_dbus_manager_set_virtualization(d->manager, d->kvm ? "kvm" : "tcg");
     g_signal_connect(d->manager, "handle-create-workspace", G_CALLBACK(handle_create), d);
     g_signal_connect(d->manager, "handle-list-workspaces", G_CALLBACK(handle_list), d);
     g_signal_connect(d->manager, "handle-get-workspace", G_CALLBACK(handle_get), d);

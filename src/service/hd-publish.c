@@ -29,11 +29,13 @@ static const char *const vm_sampled_names[] = { "SampleTimeUsec",
                                                 NULL };
 
 /* ... and the ones that always have a value. */
-static const char *const vm_fixed_names[] = {
-    "State", "Stale", "ConfiguredBytes", "Idle", "AgentConnected", "AgentLine", "Absent", NULL
-};
+static const char *const vm_fixed_names[] = { "State",     "Stale",          "ConfiguredBytes",
+                                              "Idle",      "AgentConnected", "AgentLine",
+                                              "LastError", "Absent",         NULL };
 
-static const char *const host_metric_names[] = { "SampleTimeUsec",
+static const char *const host_metric_names[] = { "Virtualization",
+                                                 "VirtualizationReason",
+                                                 "SampleTimeUsec",
                                                  "MemTotalBytes",
                                                  "MemAvailableBytes",
                                                  "PressureSomeAvg10",

@@ -78,6 +78,13 @@ static gpointer op_thread(virConnectPtr conn, gpointer data, GError **error)
     return NULL;
 }
 
+static void set_last_error(HdWorkspace *ws, const char *message)
+{
+    hd_dbus_workspace_set_last_error(ws->iface, message != NULL ? message : "");
+    hd_dbus_workspace_set_last_error_usec(ws->iface,
+                                          message != NULL ? (guint64)g_get_real_time() : 0);
+}
+
 static void cancel_stop_timer(HdWorkspace *ws)
 {
     if (ws->stop_timer != 0) {
@@ -112,6 +119,9 @@ static void op_done(GObject *source, GAsyncResult *res, gpointer user_data)
     ws->busy = FALSE;
     if (error != NULL) {
         g_warning("Workspace %s: %s", ws->name, error->message);
+        /* Kept on the object: a client that was not watching can still see why. */
+        if (op->kind == OP_START || (op->kind == OP_STOP && op->force))
+            set_last_error(ws, error->message);
         if (op->invocation != NULL)
             g_dbus_method_invocation_return_gerror(g_steal_pointer(&op->invocation), error);
         return;
@@ -119,6 +129,7 @@ static void op_done(GObject *source, GAsyncResult *res, gpointer user_data)
     switch (op->kind) {
     case OP_START:
         g_message("Workspace %s: started", ws->name);
+        set_last_error(ws, NULL);
         break;
     case OP_STOP:
         if (op->force) {
