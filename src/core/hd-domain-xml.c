@@ -251,7 +251,8 @@ char *hd_probe_xml_build(const HdProbeXmlParams *p, GError **error)
     gvir_config_domain_set_memory(domain, 256 * 1024);
     gvir_config_domain_set_vcpus(domain, 1);
     gvir_config_domain_set_features(domain, (GStrv)features);
-    add_cpu(domain, p->cpu);
+    if (p->kvm)
+        add_cpu(domain, p->cpu); /* as for workspaces: TCG keeps QEMU's default CPU */
     os = gvir_config_domain_os_new();
     gvir_config_domain_os_set_os_type(os, GVIR_CONFIG_DOMAIN_OS_TYPE_HVM);
     gvir_config_domain_os_set_arch(os, "x86_64");

@@ -155,14 +155,32 @@ static char *cache_key(virConnectPtr conn, const HdAccelProbeConfig *c, const De
         (long long)k.st_mtime, c->emulator ? c->emulator : "", c->kvm_domain ? "kvm" : "qemu");
 }
 
-static char *read_log_error(const HdAccelProbeConfig *c)
+static char *log_path(const HdAccelProbeConfig *c)
 {
-    g_autofree char *path = root_path(c->host_root, "var/log/libvirt/qemu/" PROBE_NAME ".log");
-    g_autofree char *text = NULL;
+    return root_path(c->host_root, "var/log/libvirt/qemu/" PROBE_NAME ".log");
+}
 
-    if (!g_file_get_contents(path, &text, NULL, NULL))
+static goffset log_size(const HdAccelProbeConfig *c)
+{
+    g_autofree char *path = log_path(c);
+    struct stat st;
+
+    return stat(path, &st) == 0 ? (goffset)st.st_size : 0;
+}
+
+/* QEMU's words in what this probe added to its libvirt log (the file keeps
+ * every earlier probe's too). */
+static char *read_log_error(const HdAccelProbeConfig *c, goffset from)
+{
+    g_autofree char *path = log_path(c);
+    g_autofree char *text = NULL;
+    gsize len = 0;
+
+    if (!g_file_get_contents(path, &text, &len, NULL))
         return NULL;
-    return hd_accel_qemu_log_error(text);
+    if (from < 0 || (gsize)from > len)
+        from = 0; /* rotated meanwhile */
+    return hd_accel_qemu_log_error(text + from);
 }
 
 static gboolean console_has_marker(const char *path)
@@ -201,6 +219,7 @@ static HdProbeOutcome probe_once(virConnectPtr conn, const HdAccelProbeConfig *c
     virDomainPtr dom;
     gint64 deadline;
     HdProbeOutcome outcome = HD_PROBE_FAILED;
+    goffset log_from;
 
     if (g_mkdir_with_parents(dir, 0700) < 0) {
         *detail = g_strdup_printf("cannot create %s: %s", dir, g_strerror(errno));
@@ -227,9 +246,10 @@ static HdProbeOutcome probe_once(virConnectPtr conn, const HdAccelProbeConfig *c
         *detail = g_strdup(error->message);
         return HD_PROBE_FAILED;
     }
+    log_from = log_size(c);
     dom = virDomainCreateXML(conn, xml, VIR_DOMAIN_START_AUTODESTROY);
     if (dom == NULL) {
-        g_autofree char *log = read_log_error(c);
+        g_autofree char *log = read_log_error(c, log_from);
         const char *msg = virGetLastErrorMessage();
         *detail = log != NULL ? g_strdup(log) : g_strdup(msg);
         return HD_PROBE_FAILED;
@@ -246,14 +266,14 @@ static HdProbeOutcome probe_once(virConnectPtr conn, const HdAccelProbeConfig *c
             g_autofree char *log = NULL;
             /* virtlogd may still be writing QEMU's last words. */
             g_usleep(300 * 1000);
-            log = read_log_error(c);
+            log = read_log_error(c, log_from);
             *detail = log != NULL ? g_steal_pointer(&log)
                                   : g_strdup_printf("the guest %s before its kernel ran init",
                                                     state_word(state));
             break;
         }
         if (g_get_monotonic_time() >= deadline) {
-            g_autofree char *log = read_log_error(c);
+            g_autofree char *log = read_log_error(c, log_from);
             *detail = g_strdup_printf("the guest kernel did not reach init within %u s%s%s",
                                       c->timeout_s, log ? ": " : "", log ? log : "");
             break;

@@ -298,7 +298,7 @@ def write_report(out, res, plots):
         "",
         "Machine: %s, %d cores, %.1f GiB RAM, guests under **%s**%s; host kernel %s; %s; %s." % (
             m["cpu"], m["cores"], m["mem_kib"] / 1048576, m["accel"],
-            " (no /dev/kvm: QEMU translates every guest instruction)" if m["accel"] == "TCG" else "",
+            " (%s)" % m["accel_reason"] if m.get("accel_reason") else "",
             m["host_kernel"], m["qemu"], "libvirt " + m["libvirt"]),
     ]
     if res.get("runner_seconds") is not None:

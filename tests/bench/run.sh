@@ -73,15 +73,18 @@ E2E_SKIP_STATUS=1
 . "$BENCH_DIR/guests.sh"
 
 started=$(date +%s)
+# The accelerator hocusd chooses here, and why (docs/accelerator.md).
+accel_probe=$("$HD_HOCUSD" --probe-accelerator 2>/dev/null)
 jq -n --arg cpu "$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n1)" \
     --argjson cores "$(nproc)" \
     --argjson mem_kib "$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)" \
-    --arg accel "$([ -c /dev/kvm ] && echo KVM || echo TCG)" \
+    --arg accel "$(sed -n 's/^accelerator: //p' <<< "$accel_probe" | tr a-z A-Z)" \
+    --arg accel_reason "$(sed -n 's/^reason: //p' <<< "$accel_probe")" \
     --arg kernel "$(uname -r)" --arg qemu "$(qemu-system-x86_64 --version | head -n1)" \
     --arg libvirt "$(virsh --version)" \
     --arg commit "$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)" \
     --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --argjson reps "$BENCH_REPS" \
-    '{cpu: $cpu, cores: $cores, mem_kib: $mem_kib, accel: $accel, host_kernel: $kernel,
+    '{cpu: $cpu, cores: $cores, mem_kib: $mem_kib, accel: $accel, accel_reason: $accel_reason, host_kernel: $kernel,
       qemu: $qemu, libvirt: $libvirt, commit: $commit, date: $date, reps: $reps}' \
     > "$BENCH_OUT/machine.json"
 

@@ -575,6 +575,8 @@ static void test_probe_xml(void **state)
         xml = hd_probe_xml_build(&p, &error);
         assert_non_null(xml);
         assert_non_null(strstr(xml, "<domain type=\"qemu\">"));
+        /* Like a TCG workspace: QEMU's default CPU model. */
+        assert_null(strstr(xml, "<cpu"));
         /* Escaped, and the first child of <devices>. */
         assert_non_null(strstr(xml, "<devices>\n    <emulator>/tmp/e2e/fake-qemu &amp; "
                                     "&lt;x&gt;</emulator>"));

@@ -145,6 +145,19 @@ mgr_prop() {
         dev.hocus.Hocusd1.Manager "$1" | jq -c .data
 }
 
+# The accelerator hocusd chose ("kvm" or "tcg"; it may take a probe's time on
+# a first start) and the libvirt domain type that goes with it.
+accelerator() {
+    local v i
+    for i in $(seq 1 600); do
+        v=$(mgr_prop Virtualization | jq -r .)
+        [ -n "$v" ] && { echo "$v"; return 0; }
+        sleep 0.2
+    done
+    fail "hocusd chose no accelerator within 120 s: $(mgr_prop VirtualizationReason)"
+}
+domain_type() { [ "$(accelerator)" = kvm ] && echo kvm || echo qemu; }
+
 # A new line from the guest's agent channel (the first one means: booted),
 # or "" after TIMEOUT s. hocusd holds the channel of its workspaces (QEMU
 # serves one client), so for those the line comes from hocusd's AgentLine

@@ -17,12 +17,13 @@ line=$(first_agent_line "$ws" 120)
 boot=$(elapsed "$t0")
 [ -n "$line" ] || fail "the guest sent nothing on dev.hocus.agent.0"
 echo "$line" | jq -e . >/dev/null || fail "first agent line is not JSON: $line"
-measure "boot_seconds=$boot"
+measure "boot_seconds=$boot accelerator=$(accelerator)"
 note "guest said: ${line:0:200}"
 
-note "the recipe is in the live definition"
+note "the recipe is in the live definition, under the accelerator hocusd chose"
+note "accelerator: $(accelerator) ($(mgr_prop VirtualizationReason))"
 xml=$(virsh -c $URI dumpxml "$ws")
-for want in "type='qemu'" \
+for want in "<domain type='$(domain_type)'" \
     "<memballoon model='virtio' autodeflate='on' freePageReporting='on'>" \
     "<stats period='1'/>" \
     "discard='unmap' detect_zeroes='unmap'" \
