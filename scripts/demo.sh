@@ -43,9 +43,25 @@ elif ! { [ -f "$HOCUS_RUN/hocusd.pid" ] && kill -0 "$(cat "$HOCUS_RUN/hocusd.pid
 fi
 wait_hocusd || die "hocusd did not come up; see /var/log/hocusd.log"
 
+# hocusd chooses KVM or TCG once per host (a first start probes KVM by
+# booting a guest: seconds); creates wait for the choice.
+mgr_get() {
+    busctl --system --json=short get-property dev.hocus.Hocusd1 /dev/hocus/Hocusd1 \
+        dev.hocus.Hocusd1.Manager "$1" | jq -r .data
+}
+virt=
+for _ in $(seq 1 600); do
+    virt=$(mgr_get Virtualization)
+    [ -n "$virt" ] && break
+    sleep 0.2
+done
+say "Accelerator: ${virt:-not chosen yet} ($(mgr_get VirtualizationReason))"
+
 if ! "$hocusctl" show "$name" >/dev/null 2>&1; then
     say "Creating workspace '$name' (1 GiB, 1 vCPU, 4 GiB disk)"
+    t0=$(date +%s.%N)
     "$hocusctl" create "$name" --memory 1G --vcpus 1 --disk 4G
+    say "Created in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }') s"
 fi
 if [ "$("$hocusctl" --json show "$name" | jq -r .state)" != running ]; then
     say "Starting workspace '$name'"

@@ -81,4 +81,19 @@ disk=$(virsh -c $URI vol-path "$ws.qcow2" --pool hocusd-e2e)
 hocusctl delete "$ws" >/dev/null
 if virsh -c $URI dominfo "$ws" >/dev/null 2>&1; then fail "domain still defined after delete"; fi
 [ ! -e "$disk" ] || fail "disk $disk still there after delete"
+
+note "a start that QEMU refuses: its words reach hocusctl and stay on the workspace"
+new_name bad lasterr
+hocusctl create "$bad" >/dev/null
+rm -f "$E2E_IMAGES/$bad.qcow2" # behind hocusd's back: QEMU cannot open the disk
+rc=0
+out=$(hocusctl start "$bad" 2>&1) || rc=$?
+[ "$rc" != 0 ] || fail "start without a disk succeeded"
+note "hocusctl start said: $out"
+grep -q "$bad.qcow2" <<< "$out" || fail "start's error does not name the missing disk: $out"
+last=$(hocusctl --json show "$bad" | jq -r .last_error)
+[ -n "$last" ] && grep -q "$bad.qcow2" <<< "$last" || fail "LastError is '$last'"
+[ "$(hocusctl --json show "$bad" | jq -r .last_error_usec)" != 0 ] || fail "no LastErrorUsec"
+hocusctl show "$bad" | grep -q "^Last error:   .*$bad.qcow2" || fail "show does not print the last error"
+hocusctl status | grep -q "^  $bad: .*$bad.qcow2" || fail "status does not print the last error"
 echo "PASS"
