@@ -90,6 +90,7 @@ static const HdField guest_fields[] = {
       .type = HD_FIELD_STRING,
       .offset = offsetof(HdGuestConfig, cmdline),
       .check = check_cmdline },
+    { .key = "shared_dir", .type = HD_FIELD_PATH, .offset = offsetof(HdGuestConfig, shared_dir) },
     { NULL }
 };
 
@@ -324,6 +325,7 @@ HdConfig *hd_config_new_default(void)
     c->guest.kernel = g_strdup(HD_GUEST_IMAGE_DIR "/vmlinuz");
     c->guest.initrd = g_strdup(HD_GUEST_IMAGE_DIR "/initrd.img");
     c->guest.cmdline = g_strdup("console=ttyS0 panic=-1");
+    c->guest.shared_dir = g_strdup(HD_GUEST_IMAGE_DIR);
     /* DAMON_RECLAIM is off by default: in the 6.12 guest kernel it monitors but
      * never reclaims, and its kdamond costs an idle TCG guest about 10 % of a
      * host core (docs/damon-reclaim.md). hocus-agent reclaims instead. */
@@ -453,6 +455,7 @@ char *hd_config_to_json(const HdConfig *c)
     json_object_object_add(guest, "kernel", json_object_new_string(c->guest.kernel));
     json_object_object_add(guest, "initrd", json_object_new_string(c->guest.initrd));
     json_object_object_add(guest, "cmdline", json_object_new_string(c->guest.cmdline));
+    json_object_object_add(guest, "shared_dir", json_object_new_string(c->guest.shared_dir));
     json_object_object_add(root, "guest", guest);
 
     json_object_object_add(damon, "enabled", json_object_new_boolean(c->damon_reclaim.enabled));

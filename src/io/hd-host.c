@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -23,6 +24,41 @@ gboolean hd_host_check_file(const char *key, const char *path, GError **error)
                     key, path);
         return FALSE;
     }
+    return TRUE;
+}
+
+static gboolean under(const char *path, const char *dir)
+{
+    gsize n = strlen(dir);
+
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    return strncmp(path, dir, n) == 0 && path[n] == '/' && path[n + 1] != '\0';
+}
+
+gboolean hd_host_check_caller_file(const char *key, const char *path, const char *shared_dir,
+                                   char **resolved, GError **error)
+{
+    g_autofree char *real_dir = NULL, *real = NULL;
+    struct stat st;
+
+    if (!under(path, shared_dir)) {
+        g_set_error(error, HD_ERROR, HD_ERROR_INVALID_SPEC,
+                    "key '%s': %s is not under %s (callers other than root may only name files "
+                    "there)",
+                    key, path, shared_dir);
+        return FALSE;
+    }
+    real_dir = realpath(shared_dir, NULL);
+    real = realpath(path, NULL);
+    if (real_dir == NULL || real == NULL || !under(real, real_dir) || stat(real, &st) < 0 ||
+        !S_ISREG(st.st_mode) || !(st.st_mode & S_IROTH)) {
+        g_set_error(error, HD_ERROR, HD_ERROR_INVALID_SPEC,
+                    "key '%s': %s is not a file that every user may read inside %s", key, path,
+                    shared_dir);
+        return FALSE;
+    }
+    *resolved = g_steal_pointer(&real);
     return TRUE;
 }
 

@@ -18,6 +18,9 @@ typedef struct {
     HdMetadata *md; /* resolved spec, pool and volume */
     gboolean kvm;
     HdCpuChoice cpu;
+    gboolean restricted; /* the caller is not root: its paths must be in shared_dir */
+    guint64 caller_keys; /* HdSpecField bits the caller gave (not defaults) */
+    char *shared_dir;
     char *image_dir;
     char *base_cmdline;
     HdDamonConfig damon;
@@ -31,6 +34,7 @@ static void create_job_free(CreateJob *job)
     g_clear_object(&job->invocation);
     hd_metadata_free(job->md);
     g_free(job->image_dir);
+    g_free(job->shared_dir);
     g_free(job->base_cmdline);
     g_free(job->network);
     g_free(job);
@@ -40,6 +44,37 @@ static void create_job_free(CreateJob *job)
  * Worker thread. Either everything exists afterwards (volume and domain) or
  * nothing does: a failure after the volume was made deletes it again.
  */
+/* A caller other than root reaches only files anybody may read in shared_dir:
+ * swap each path it gave for its real path there, or refuse. The defaults
+ * come from root's configuration and are not checked. */
+static gboolean confine_caller_paths(CreateJob *job, GError **error)
+{
+    HdSpec *s = job->md->spec;
+    struct {
+        HdSpecField bit;
+        const char *key;
+        char **path;
+    } keys[] = {
+        { HD_SPEC_KERNEL, "kernel", &s->kernel },
+        { HD_SPEC_INITRD, "initrd", &s->initrd },
+        { HD_SPEC_BASE_IMAGE, "base_image", &s->base_image },
+    };
+
+    if (!job->restricted)
+        return TRUE;
+    for (gsize i = 0; i < G_N_ELEMENTS(keys); i++) {
+        char *real = NULL;
+
+        if (!(job->caller_keys & keys[i].bit) || *keys[i].path == NULL)
+            continue;
+        if (!hd_host_check_caller_file(keys[i].key, *keys[i].path, job->shared_dir, &real, error))
+            return FALSE;
+        g_free(*keys[i].path);
+        *keys[i].path = real;
+    }
+    return TRUE;
+}
+
 static gpointer create_thread(virConnectPtr conn, gpointer data, GError **error)
 {
     CreateJob *job = data;
@@ -49,6 +84,8 @@ static gpointer create_thread(virConnectPtr conn, gpointer data, GError **error)
     g_autofree char *cmdline = NULL, *md_xml = NULL, *dom_xml = NULL;
     HdDomainXmlParams p = { 0 };
 
+    if (!confine_caller_paths(job, error))
+        return NULL;
     if (!hd_host_check_file("kernel", s->kernel, error) ||
         !hd_host_check_file("initrd", s->initrd, error))
         return NULL;
@@ -148,6 +185,35 @@ static void create_when_chosen(const HdAccelVerdict *verdict, gpointer user_data
     hd_job_run(job->d, create_thread, job, (GDestroyNotify)create_job_free, create_done, NULL);
 }
 
+/* Who is asking decides which files a spec may name (docs/dbus-api.md). */
+static void caller_known(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+    CreateJob *job = user_data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) reply =
+        g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), res, &error);
+    guint32 uid = G_MAXUINT32;
+
+    if (reply != NULL)
+        g_variant_get(reply, "(u)", &uid);
+    else
+        g_warning("Cannot tell who asked to create %s (%s); treating the caller as unprivileged",
+                  job->md->spec->name, error->message);
+    job->restricted = uid != 0;
+    hd_accelerator_wait(job->d->accel, create_when_chosen, job);
+}
+
+static void find_caller(CreateJob *job)
+{
+    const char *sender = g_dbus_method_invocation_get_sender(job->invocation);
+
+    g_dbus_connection_call(g_dbus_method_invocation_get_connection(job->invocation),
+                           "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                           "GetConnectionUnixUser", g_variant_new("(s)", sender ? sender : ""),
+                           G_VARIANT_TYPE("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, caller_known,
+                           job);
+}
+
 /*
  * Until the first inventory from libvirt is in, a list would be incomplete
  * and a name check unreliable: say so instead of answering wrongly.
@@ -197,6 +263,8 @@ static gboolean handle_create(HdDbusManager *iface, GDBusMethodInvocation *invoc
     job->d = d;
     job->invocation = invocation;
     job->md = g_new0(HdMetadata, 1);
+    job->caller_keys = spec->present;
+    job->shared_dir = g_strdup(c->guest.shared_dir);
     job->md->spec = g_steal_pointer(&resolved);
     job->md->storage_pool = g_strdup(c->storage_pool);
     job->md->volume = g_strconcat(job->md->spec->name, ".qcow2", NULL);
@@ -208,7 +276,7 @@ static gboolean handle_create(HdDbusManager *iface, GDBusMethodInvocation *invoc
     job->tcg_tb_cache_mib = c->tcg_tb_cache_mib;
     job->network = g_strdup(c->network);
     g_hash_table_add(d->creating, g_strdup(job->md->spec->name));
-    hd_accelerator_wait(d->accel, create_when_chosen, job);
+    find_caller(job);
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
