@@ -28,9 +28,9 @@ typedef struct {
 } HdSpecDefaults;
 
 typedef struct {
-    char *kernel;  /* guest kernel for direct boot */
-    char *initrd;  /* its initramfs */
-    char *cmdline; /* base cmdline; hocusd appends the memory recipe */
+    char *kernel;     /* guest kernel for direct boot */
+    char *initrd;     /* its initramfs */
+    char *cmdline;    /* base cmdline; hocusd appends the memory recipe */
     char *shared_dir; /* the only place callers other than root may name files in */
 } HdGuestConfig;
 
