@@ -409,7 +409,8 @@ int main(int argc, char **argv)
     HaLock lk;
     char cmdline[4096], value[16];
     uint64_t seq = 0, dropped = 0, start, next, last_lock_scan = 0;
-    int fd = -1, rv;
+    HaPort port;
+    int rv;
     struct sigaction sa = { .sa_handler = on_signal };
 
     ha_reclaim_params_default(&o.params);
@@ -423,6 +424,7 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    ha_port_init(&port);
     /* Never evicted, never swapped: the agent must work under memory pressure. */
     if (o.root[0] == '\0' && mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
         fprintf(stderr, "hocus-agent: mlockall: %s\n", strerror(errno));
@@ -472,9 +474,9 @@ int main(int argc, char **argv)
             fwrite(line, 1, len, stdout);
             fflush(stdout);
         } else {
-            if (fd < 0)
-                fd = ha_port_open(o.root, o.port);
-            if (fd >= 0 && ha_port_write(fd, line, len) < 0)
+            if (port.fd < 0)
+                port.fd = ha_port_open(o.root, o.port);
+            if (port.fd >= 0 && ha_port_send(&port, line, len) < 0)
                 dropped++;
         }
         if (o.count > 0 && (long)seq >= o.count)

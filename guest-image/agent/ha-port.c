@@ -9,6 +9,12 @@
 #include "ha-port.h"
 #include "ha-sys.h"
 
+void ha_port_init(HaPort *port)
+{
+    port->fd = -1;
+    port->rest_off = port->rest_len = 0;
+}
+
 int ha_port_open(const char *root, const char *name)
 {
     char dir[256], path[512], value[128];
@@ -38,13 +44,59 @@ int ha_port_open(const char *root, const char *name)
     return fd;
 }
 
-int ha_port_write(int fd, const char *line, size_t len)
+void ha_port_close(HaPort *port)
 {
-    ssize_t n = write(fd, line, len);
+    if (port->fd >= 0)
+        close(port->fd);
+    ha_port_init(port);
+}
 
-    if (n == (ssize_t)len)
-        return 0;
+/* write() that retries on EINTR: >= 0 bytes written, or -errno. */
+static long put(int fd, const char *p, size_t len)
+{
+    for (;;) {
+        ssize_t n = write(fd, p, len);
+
+        if (n >= 0)
+            return (long)n;
+        if (errno != EINTR)
+            return -errno;
+    }
+}
+
+static int hard_error(HaPort *port, long rc)
+{
+    ha_port_close(port);
+    return (int)rc;
+}
+
+int ha_port_send(HaPort *port, const char *line, size_t len)
+{
+    long n;
+
+    if (port->fd < 0)
+        return -EBADF;
+    if (len > sizeof(port->rest))
+        return -EMSGSIZE;
+    if (port->rest_off < port->rest_len) {
+        n = put(port->fd, port->rest + port->rest_off, port->rest_len - port->rest_off);
+        if (n < 0 && n != -EAGAIN)
+            return hard_error(port, n);
+        if (n > 0)
+            port->rest_off += (size_t)n;
+        if (port->rest_off < port->rest_len)
+            return -EAGAIN; /* the old line is still going out: drop this one */
+        port->rest_off = port->rest_len = 0;
+    }
+    n = put(port->fd, line, len);
+    if (n == -EAGAIN)
+        return -EAGAIN;
     if (n < 0)
-        return -errno;
-    return -EAGAIN; /* a partial line: the host sees it as garbage and skips it */
+        return hard_error(port, n);
+    if ((size_t)n < len) {
+        memcpy(port->rest, line + n, len - (size_t)n);
+        port->rest_off = 0;
+        port->rest_len = len - (size_t)n;
+    }
+    return 0;
 }
