@@ -177,7 +177,8 @@ static gboolean on_terminate(gpointer user_data)
 
 static gboolean on_hangup(gpointer user_data)
 {
-    g_message("SIGHUP: configuration is read at start only; restart hocusd to apply changes");
+    g_message("SIGHUP ignored: the configuration is read at start only; restart hocusd "
+              "(systemctl restart hocusd; workspaces keep running) to apply changes");
     return G_SOURCE_CONTINUE;
 }
 

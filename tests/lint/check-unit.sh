@@ -18,4 +18,10 @@ fi
 grep -q '^Type=notify' "$unit"
 grep -q '^WatchdogSec=' "$unit"
 grep -q '^Restart=on-failure' "$unit"
+# hocusd reads its configuration at start only; a reload that does nothing
+# would tell the operator it worked (systemctl reload). Restart instead.
+if grep -q '^ExecReload=' "$unit"; then
+    echo "hocusd.service has ExecReload, but hocusd does not reload its configuration"
+    exit 1
+fi
 echo "hocusd.service verified"
