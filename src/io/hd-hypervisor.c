@@ -22,8 +22,8 @@ struct _HdHypervisor {
 
     GMutex lock; /* guards conn: worker threads take references */
     virConnectPtr conn;
-    int lifecycle_id; /* event callback id on conn, -1 when none */
-    guint generation; /* bumped per connection, so stale close reports are ignored */
+    int lifecycle_id;         /* event callback id on conn, -1 when none */
+    struct _ConnWatch *watch; /* close-callback state of conn */
 
     gboolean started;
     gboolean stopped;
@@ -33,9 +33,21 @@ struct _HdHypervisor {
     guint attempts;
 };
 
+/*
+ * One per connection, registered with its close callback before the
+ * connection is handed to the main loop: a close that libvirt reports in
+ * between is remembered here (closed), and open_done then treats the
+ * connection as already lost instead of publishing a dead one.
+ */
+typedef struct _ConnWatch {
+    gint refcount;
+    HdHypervisor *hv; /* a reference */
+    gint closed;      /* atomic: libvirt reported the close */
+    gint reason;
+} ConnWatch;
+
 typedef struct {
-    HdHypervisor *hv;
-    guint generation;
+    ConnWatch *watch;
     int reason;
 } CloseReport;
 
@@ -65,11 +77,27 @@ static const char *close_reason_string(int reason)
 static void schedule_connect(HdHypervisor *hv, guint delay_ms);
 static void on_close(virConnectPtr conn, int reason, void *opaque);
 
+static ConnWatch *watch_ref(ConnWatch *w)
+{
+    g_atomic_int_inc(&w->refcount);
+    return w;
+}
+
+static void watch_unref(void *data)
+{
+    ConnWatch *w = data;
+
+    if (w != NULL && g_atomic_int_dec_and_test(&w->refcount)) {
+        hd_hypervisor_unref(w->hv);
+        g_free(w);
+    }
+}
+
 static void close_report_free(gpointer data)
 {
     CloseReport *r = data;
 
-    hd_hypervisor_unref(r->hv);
+    watch_unref(r->watch);
     g_free(r);
 }
 
@@ -95,6 +123,7 @@ static gpointer close_thread(gpointer data)
  * thread so that a hung libvirtd cannot stall the main loop. */
 static void drop_connection(HdHypervisor *hv)
 {
+    ConnWatch *w;
     Closing *c;
 
     g_mutex_lock(&hv->lock);
@@ -107,51 +136,58 @@ static void drop_connection(HdHypervisor *hv)
     c->lifecycle_id = hv->lifecycle_id;
     hv->conn = NULL;
     hv->lifecycle_id = -1;
-    hv->generation++;
+    w = g_steal_pointer(&hv->watch);
     g_mutex_unlock(&hv->lock);
+    watch_unref(w); /* outside the lock: it may drop a reference on hv */
     g_thread_unref(g_thread_new("hd-conn-close", close_thread, c));
+}
+
+/* Main loop: the current connection is gone; tell and reconnect. */
+static void connection_lost(HdHypervisor *hv, int reason)
+{
+    g_warning("Lost the libvirt connection to %s (%s); reconnecting", hv->uri,
+              close_reason_string(reason));
+    drop_connection(hv);
+    if (hv->cb.disconnected != NULL)
+        hv->cb.disconnected(hv, close_reason_string(reason), hv->user_data);
+    hv->backoff_ms = BACKOFF_FIRST_MS;
+    schedule_connect(hv, 0);
 }
 
 static gboolean handle_close_report(gpointer data)
 {
     CloseReport *r = data;
-    HdHypervisor *hv = r->hv;
+    HdHypervisor *hv = r->watch->hv;
     gboolean current;
 
+    /* Reports of a connection already dropped (or not yet handed over: then
+     * open_done sees the closed flag) are ignored. */
     g_mutex_lock(&hv->lock);
-    current = hv->conn != NULL && r->generation == hv->generation;
+    current = hv->conn != NULL && hv->watch == r->watch;
     g_mutex_unlock(&hv->lock);
     if (!current || hv->stopped)
         return G_SOURCE_REMOVE;
-
-    g_warning("Lost the libvirt connection to %s (%s); reconnecting", hv->uri,
-              close_reason_string(r->reason));
-    drop_connection(hv);
-    if (hv->cb.disconnected != NULL)
-        hv->cb.disconnected(hv, close_reason_string(r->reason), hv->user_data);
-    hv->backoff_ms = BACKOFF_FIRST_MS;
-    schedule_connect(hv, 0);
+    connection_lost(hv, r->reason);
     return G_SOURCE_REMOVE;
 }
 
 /* May run on any thread (whichever noticed the socket close). */
 static void on_close(virConnectPtr conn, int reason, void *opaque)
 {
-    HdHypervisor *hv = opaque;
+    ConnWatch *w = opaque;
     CloseReport *r = g_new0(CloseReport, 1);
     GSource *source;
 
-    r->hv = hd_hypervisor_ref(hv);
+    g_atomic_int_set(&w->reason, reason);
+    g_atomic_int_set(&w->closed, 1);
+    r->watch = watch_ref(w);
     r->reason = reason;
-    g_mutex_lock(&hv->lock);
-    r->generation = hv->generation;
-    g_mutex_unlock(&hv->lock);
     /* Always deferred: libvirt calls this with its client lock held, often on
      * the main thread itself, where g_main_context_invoke() would run the
      * handler at once and deadlock on that lock. */
     source = g_idle_source_new();
     g_source_set_callback(source, handle_close_report, r, close_report_free);
-    g_source_attach(source, hv->context);
+    g_source_attach(source, w->hv->context);
     g_source_unref(source);
 }
 
@@ -168,10 +204,12 @@ static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int det
 typedef struct {
     virConnectPtr conn;
     int lifecycle_id;
+    ConnWatch *watch;
 } OpenResult;
 
 static void open_result_free(OpenResult *r)
 {
+    watch_unref(r->watch);
     if (r->conn != NULL) {
         if (r->lifecycle_id >= 0)
             virConnectDomainEventDeregisterAny(r->conn, r->lifecycle_id);
@@ -199,8 +237,13 @@ static void open_thread(GTask *task, gpointer source, gpointer task_data, GCance
     /* Not every driver has keepalive or close callbacks (test:///, for one). */
     if (virConnectSetKeepAlive(r->conn, (int)hv->keepalive_interval_s, hv->keepalive_count) < 0)
         g_debug("keepalive not available on %s: %s", hv->uri, virGetLastErrorMessage());
-    if (virConnectRegisterCloseCallback(r->conn, on_close, hv, NULL) < 0)
+    r->watch = g_new0(ConnWatch, 1);
+    r->watch->refcount = 2; /* the result's, and libvirt's until it unregisters */
+    r->watch->hv = hd_hypervisor_ref(hv);
+    if (virConnectRegisterCloseCallback(r->conn, on_close, r->watch, watch_unref) < 0) {
         g_debug("close callback not available on %s: %s", hv->uri, virGetLastErrorMessage());
+        watch_unref(r->watch);
+    }
     r->lifecycle_id =
         virConnectDomainEventRegisterAny(r->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
                                          VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), hv, NULL);
@@ -238,11 +281,16 @@ static void open_done(GObject *source, GAsyncResult *res, gpointer data)
     g_mutex_lock(&hv->lock);
     hv->conn = r->conn;
     hv->lifecycle_id = r->lifecycle_id;
-    hv->generation++;
+    hv->watch = g_steal_pointer(&r->watch);
     g_mutex_unlock(&hv->lock);
     g_free(r);
     hv->backoff_ms = BACKOFF_FIRST_MS;
     hv->attempts = 0;
+    if (g_atomic_int_get(&hv->watch->closed)) {
+        /* It dropped between the worker's registration and now. */
+        connection_lost(hv, g_atomic_int_get(&hv->watch->reason));
+        return;
+    }
     g_message("Connected to libvirt at %s", hv->uri);
     if (hv->cb.connected != NULL)
         hv->cb.connected(hv, hv->user_data);

@@ -55,6 +55,8 @@ HdWorkspace *hd_inventory_lookup(HdDaemon *d, const char *name);
 /* Add or refresh from what libvirt reported; FALSE if its metadata is unusable. */
 HdWorkspace *hd_inventory_apply(HdDaemon *d, const HdDomainInfo *info);
 void hd_inventory_remove(HdDaemon *d, const char *name, const char *why);
+/* Remove ws itself, and nothing if another workspace now holds its name. */
+void hd_inventory_remove_workspace(HdDaemon *d, HdWorkspace *ws, const char *why);
 /* Re-read every workspace from libvirt (after each (re)connect). */
 void hd_inventory_reconcile(HdDaemon *d);
 void hd_inventory_domain_event(HdDaemon *d, const char *name, int event, int detail);

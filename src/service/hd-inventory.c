@@ -69,6 +69,15 @@ HdWorkspace *hd_inventory_apply(HdDaemon *d, const HdDomainInfo *info)
     return ws;
 }
 
+void hd_inventory_remove_workspace(HdDaemon *d, HdWorkspace *ws, const char *why)
+{
+    if (hd_inventory_lookup(d, hd_workspace_get_name(ws)) != ws) {
+        hd_workspace_detach(ws); /* already replaced or gone: only this object leaves */
+        return;
+    }
+    hd_inventory_remove(d, hd_workspace_get_name(ws), why);
+}
+
 void hd_inventory_remove(HdDaemon *d, const char *name, const char *why)
 {
     HdWorkspace *ws = hd_inventory_lookup(d, name);

@@ -135,7 +135,23 @@ static gpointer create_thread(virConnectPtr conn, gpointer data, GError **error)
                       cleanup_error->message);
         return NULL;
     }
-    return hd_libvirt_get_domain(conn, s->name, error);
+    {
+        /* Defined: the workspace exists whatever happens next. If reading it
+         * back fails, build the answer from what was defined (its UUID comes
+         * with the refresh create_done asks for). */
+        g_autoptr(GError) read_error = NULL;
+        HdDomainInfo *info = hd_libvirt_get_domain(conn, s->name, &read_error);
+
+        if (info == NULL) {
+            g_warning("Workspace %s was defined but cannot be read back yet: %s", s->name,
+                      read_error->message);
+            info = g_new0(HdDomainInfo, 1);
+            info->name = g_strdup(s->name);
+            info->state = HD_STATE_SHUTOFF;
+            info->metadata_xml = g_steal_pointer(&md_xml);
+        }
+        return info;
+    }
 }
 
 static void create_done(GObject *source, GAsyncResult *res, gpointer user_data)
@@ -160,6 +176,8 @@ static void create_done(GObject *source, GAsyncResult *res, gpointer user_data)
             "workspace %s was defined but cannot be read back", name);
         return;
     }
+    if (info->uuid == NULL) /* read back from what was defined: refresh it */
+        hd_inventory_domain_event(d, name, VIR_DOMAIN_EVENT_DEFINED, 0);
     g_message("Workspace %s: created (%u vCPU, %" G_GUINT64_FORMAT " MiB, disk %s)", name,
               job->md->spec->vcpus, job->md->spec->memory_max / (1024 * 1024), job->md->volume);
     g_dbus_method_invocation_return_value(g_steal_pointer(&job->invocation),

@@ -20,9 +20,10 @@ struct _HdWorkspace {
     HdState state;
     HdDbusObjectSkeleton *object;
     HdDbusWorkspace *iface;
-    gboolean attached; /* exported on the bus and listed in the inventory */
-    gboolean busy;     /* a Start/Stop/Delete job is in flight */
-    guint stop_timer;  /* escalates a graceful Stop to a power-off */
+    gboolean attached;   /* exported on the bus and listed in the inventory */
+    gboolean busy;       /* a Start/Stop/Delete job is in flight */
+    guint state_changes; /* bumped by every state change, so a job sees newer news */
+    guint stop_timer;    /* escalates a graceful Stop to a power-off */
 };
 
 typedef enum {
@@ -39,6 +40,7 @@ typedef struct {
     char *name;
     char *pool;
     char *volume;
+    guint state_changes; /* the workspace's count when the job started */
 } Op;
 
 static void op_free(Op *op)
@@ -109,6 +111,8 @@ static gboolean on_stop_timeout(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
+static gboolean is_active(HdState s);
+
 static void op_done(GObject *source, GAsyncResult *res, gpointer user_data)
 {
     Op *op = hd_job_data(res);
@@ -126,6 +130,10 @@ static void op_done(GObject *source, GAsyncResult *res, gpointer user_data)
             g_dbus_method_invocation_return_gerror(g_steal_pointer(&op->invocation), error);
         return;
     }
+    /* The state read right after the RPC, unless a lifecycle event newer than
+     * that read came in meanwhile (a guest that powers off at once). */
+    if (info != NULL && ws->attached && ws->state_changes == op->state_changes)
+        hd_workspace_set_state(ws, info->state);
     switch (op->kind) {
     case OP_START:
         g_message("Workspace %s: started", ws->name);
@@ -134,22 +142,23 @@ static void op_done(GObject *source, GAsyncResult *res, gpointer user_data)
     case OP_STOP:
         if (op->force) {
             g_message("Workspace %s: powered off", ws->name);
-        } else {
+        } else if (is_active(ws->state)) {
             g_message("Workspace %s: shutdown requested; power-off in %u s unless it stops",
                       ws->name, ws->d->config->stop_timeout_s);
             cancel_stop_timer(ws);
             ws->stop_timer = g_timeout_add_seconds_full(
                 G_PRIORITY_DEFAULT, ws->d->config->stop_timeout_s, on_stop_timeout,
                 hd_workspace_ref(ws), (GDestroyNotify)hd_workspace_unref);
+        } else {
+            g_message("Workspace %s: shut down", ws->name);
         }
         break;
     case OP_DELETE:
         g_message("Workspace %s: deleted (domain and disk %s)", ws->name, op->volume);
-        hd_inventory_remove(ws->d, ws->name, NULL);
+        /* This object: a workspace made meanwhile under the same name stays. */
+        hd_inventory_remove_workspace(ws->d, ws, NULL);
         break;
     }
-    if (info != NULL && ws->attached)
-        hd_workspace_set_state(ws, info->state);
     if (op->invocation != NULL)
         g_dbus_method_invocation_return_value(g_steal_pointer(&op->invocation), NULL);
 }
@@ -167,6 +176,7 @@ static void start_op(HdWorkspace *ws, GDBusMethodInvocation *invocation, OpKind 
     op->name = g_strdup(ws->name);
     op->pool = g_strdup(ws->md->storage_pool);
     op->volume = g_strdup(ws->md->volume);
+    op->state_changes = ws->state_changes;
     ws->busy = TRUE;
     hd_job_run(ws->d, op_thread, op, (GDestroyNotify)op_free, op_done, NULL);
 }
@@ -318,6 +328,7 @@ void hd_workspace_set_state(HdWorkspace *ws, HdState state)
     g_debug("Workspace %s: %s -> %s", ws->name, hd_state_to_string(ws->state),
             hd_state_to_string(state));
     ws->state = state;
+    ws->state_changes++;
     if (state == HD_STATE_SHUTOFF || state == HD_STATE_CRASHED)
         cancel_stop_timer(ws);
     /* The generated setter emits PropertiesChanged only when the value differs. */
