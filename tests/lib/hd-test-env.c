@@ -30,6 +30,25 @@ const char *hd_test_env_unavailable(gboolean need_libvirtd)
     return NULL;
 }
 
+const char *hd_test_env_hocusctl(HdTestEnv *env)
+{
+    g_autoptr(GFile) from = NULL, to = NULL;
+    g_autoptr(GError) error = NULL;
+    const char *built = g_getenv("HD_HOCUSCTL");
+
+    if (env->hocusctl != NULL)
+        return env->hocusctl;
+    if (built == NULL)
+        g_error("HD_HOCUSCTL is not set; run the tests through meson");
+    env->hocusctl = g_build_filename(env->dir, "hocusctl", NULL);
+    from = g_file_new_for_path(built);
+    to = g_file_new_for_path(env->hocusctl);
+    if (!g_file_copy(from, to, G_FILE_COPY_OVERWRITE, NULL, NULL, NULL, &error))
+        g_error("cannot copy %s: %s", built, error->message);
+    g_chmod(env->hocusctl, 0755);
+    return env->hocusctl;
+}
+
 char *hd_test_env_write(HdTestEnv *env, const char *name, const char *content)
 {
     char *path = g_build_filename(env->dir, name, NULL);
@@ -228,6 +247,7 @@ void hd_test_env_free(HdTestEnv *env)
     g_free(env->address);
     g_free(env->config_path);
     g_free(env->log_path);
+    g_free(env->hocusctl);
     g_strfreev(env->hocusd_env);
     g_free(env);
 }

@@ -17,6 +17,7 @@ typedef struct {
     GSubprocess *hocusd;
     GDBusConnection *conn; /* a root client */
     char **hocusd_env;     /* extra NAME=VALUE for hocusd, or NULL */
+    char *hocusctl;        /* see hd_test_env_hocusctl() */
 } HdTestEnv;
 
 /* NULL (with reason) when the test cannot run here: exit 77 with it. */
@@ -57,6 +58,13 @@ gboolean hd_test_wait_state(HdTestEnv *env, const char *path, const char *want, 
  */
 int hd_test_run_as(HdTestEnv *env, uid_t uid, gid_t gid, gid_t extra_gid, const char *const *argv,
                    char **out, char **err);
+
+/*
+ * hocusctl as every test user can run it: a copy in the scratch directory,
+ * because the build tree may sit where other users cannot go (a clone under
+ * /root, a mktemp -d directory).
+ */
+const char *hd_test_env_hocusctl(HdTestEnv *env);
 
 /* Write a file in the scratch directory; returns its path. */
 char *hd_test_env_write(HdTestEnv *env, const char *name, const char *content);

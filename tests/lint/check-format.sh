@@ -4,7 +4,15 @@
 set -euo pipefail
 cd "$1"
 command -v clang-format >/dev/null || { echo "SKIP: clang-format is not installed"; exit 77; }
-mapfile -t files < <(git ls-files '*.c' '*.h' 2>/dev/null || find src include tests guest-image -name '*.[ch]')
+# The project's own files: git's list in a checkout; in a release tarball (no
+# .git, or inside someone else's repository) the source folders, without what
+# builds leave there (guest-image/out holds a whole Debian tree, headers too).
+if [ "$(git rev-parse --show-toplevel 2>/dev/null)" = "$(pwd -P)" ]; then
+    mapfile -t files < <(git ls-files '*.c' '*.h')
+else
+    mapfile -t files < <(find src include tests guest-image \
+        \( -path guest-image/out -o -name 'build*' \) -prune -o -name '*.[ch]' -print | sort)
+fi
 bad=0
 for f in "${files[@]}"; do
     if ! clang-format --dry-run --Werror "$f" >/dev/null 2>&1; then

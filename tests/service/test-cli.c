@@ -23,7 +23,7 @@ static int hocusctl(uid_t uid, char **out, char **err, ...)
     va_list ap;
     const char *a;
 
-    g_ptr_array_add(argv, (gpointer)g_getenv("HD_HOCUSCTL"));
+    g_ptr_array_add(argv, (gpointer)hd_test_env_hocusctl(env));
     va_start(ap, err);
     while ((a = va_arg(ap, const char *)) != NULL)
         g_ptr_array_add(argv, (gpointer)a);
@@ -158,7 +158,7 @@ static void test_hocusctl_exit_codes(void **state)
         g_autofree char *out = NULL, *err = NULL;
         int rc;
 
-        g_ptr_array_add(argv, (gpointer)g_getenv("HD_HOCUSCTL"));
+        g_ptr_array_add(argv, (gpointer)hd_test_env_hocusctl(env));
         for (gsize a = 0; cases[i].args[a] != NULL; a++)
             g_ptr_array_add(argv, (gpointer)cases[i].args[a]);
         g_ptr_array_add(argv, NULL);
