@@ -35,8 +35,8 @@ typedef struct {
 } HdGuestConfig;
 
 typedef struct {
-    double some_avg10_warning;  /* host memory PSI some avg10 (%) for LowMemoryWarning(1) */
-    double some_avg10_critical; /* ... for LowMemoryWarning(2) */
+    double some_avg10_warning;  /* host memory PSI some avg10 (%) for LowMemoryWarning(100) */
+    double some_avg10_critical; /* ... for LowMemoryWarning(255) */
 } HdPressureConfig;
 
 typedef struct {

@@ -86,10 +86,13 @@ gboolean hd_reclaim_update(HdReclaimTracker *t, const HdReclaimParams *p, guint6
 
 /* ---- host pressure level, with hysteresis ---- */
 
+/* The values on the wire are low-memory-monitor's (LowMemoryWarning in
+ * org.freedesktop.LowMemoryMonitor): 0 none, 50 low, 100 medium, 255 critical.
+ * hocusd's warning level is its "medium", its critical level its "critical". */
 typedef enum {
     HD_PRESSURE_NONE = 0,
-    HD_PRESSURE_WARNING = 1,
-    HD_PRESSURE_CRITICAL = 2,
+    HD_PRESSURE_WARNING = 100,
+    HD_PRESSURE_CRITICAL = 255,
 } HdPressureLevel;
 
 /* A level is entered at its threshold and left below 80 % of it, so that a

@@ -54,7 +54,7 @@ static char *fmt_double(GVariant *dict, const char *key, const char *suffix)
 
 static const char *level_name(guchar level)
 {
-    return level == 0 ? "normal" : level == 1 ? "warning" : "critical";
+    return level == 0 ? "normal" : level < 255 ? "warning" : "critical";
 }
 
 static void print_status(GVariant *metrics)
@@ -224,7 +224,8 @@ static const Family host_families[] = {
     { "PressureFullAvg10", "Host memory PSI full, 10 s average, percent." },
     { "PressureFullAvg60", "Host memory PSI full, 60 s average, percent." },
     { "PressureFullAvg300", "Host memory PSI full, 300 s average, percent." },
-    { "PressureLevel", "LowMemoryWarning level: 0 normal, 1 warning, 2 critical." },
+    { "PressureLevel",
+      "LowMemoryWarning level (low-memory-monitor's scale): 0 normal, 100 warning, 255 critical." },
     { "KsmRunning", "1 when ksmd runs." },
     { "KsmSavedBytes", "Memory KSM saves (pages_sharing times the page size)." },
     { "WorkspacesRunning", "Running workspaces." },

@@ -178,8 +178,8 @@ static void update_pressure_level(HdMonitor *m, const HdHostSample *h)
         g_warning("Host memory pressure %s: PSI some avg10 %.2f%%",
                   level == HD_PRESSURE_CRITICAL ? "critical" : "high", h->psi.some.avg10);
     else
-        g_message("Host memory pressure down to level %d: PSI some avg10 %.2f%%", level,
-                  h->psi.some.avg10);
+        g_message("Host memory pressure down to %s: PSI some avg10 %.2f%%",
+                  level == HD_PRESSURE_NONE ? "normal" : "high", h->psi.some.avg10);
     m->level = level;
     hd_dbus_manager_set_pressure_level(mgr, (guchar)level);
     hd_dbus_manager_emit_low_memory_warning(mgr, (guchar)level);
