@@ -3,8 +3,12 @@
 # The whole test suite from a fresh Debian 12 machine, as root:
 # installs packages, builds, installs, builds the guest image, starts
 # libvirtd/virtlogd/D-Bus if they are not running, runs every suite (lint,
-# unit, integration, end-to-end) and stops what it started.
+# unit, integration, end-to-end), then the unit and integration suites again
+# under ASan+UBSan and the unit suite under valgrind (scripts/sanitizers.sh),
+# and a bounded libFuzzer run of every parser (scripts/fuzz.sh), and stops
+# what it started.
 #   scripts/test.sh [--suite NAME]... [meson test options]
+# With meson test options (a chosen suite, say), only the main suites run.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 need_root
@@ -23,4 +27,10 @@ start=$(date +%s)
 rc=0
 HD_GUEST_DIR="$HOCUS_GUEST_DIR" meson test -C "$HOCUS_BUILD" --print-errorlogs "$@" || rc=$?
 say "Tests finished in $(( $(date +%s) - start )) s (exit $rc); log: $HOCUS_BUILD/meson-logs/testlog.txt"
+if [ $# -eq 0 ]; then
+    start=$(date +%s)
+    "$HOCUS_ROOT/scripts/sanitizers.sh" || rc=1
+    "$HOCUS_ROOT/scripts/fuzz.sh" --seconds 10 || rc=1
+    say "Sanitizer and fuzzing runs finished in $(( $(date +%s) - start )) s (exit $rc)"
+fi
 exit $rc

@@ -8,6 +8,7 @@
 
 #include "hocusd/hd-error.h"
 #include "hocusd/hd-host.h"
+#include "hocusd/hd-image.h"
 
 gboolean hd_host_check_file(const char *key, const char *path, GError **error)
 {
@@ -64,8 +65,8 @@ gboolean hd_host_check_caller_file(const char *key, const char *path, const char
 
 gboolean hd_host_image_info(const char *path, char **format, guint64 *virtual_size, GError **error)
 {
-    static const unsigned char qcow2_magic[4] = { 'Q', 'F', 'I', 0xfb };
-    unsigned char head[32] = { 0 };
+    unsigned char head[HD_IMAGE_HEADER_BYTES] = { 0 };
+    const char *fmt;
     struct stat st;
     ssize_t n;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -80,16 +81,7 @@ gboolean hd_host_image_info(const char *path, char **format, guint64 *virtual_si
     }
     n = read(fd, head, sizeof(head));
     close(fd);
-    if (n == (ssize_t)sizeof(head) && memcmp(head, qcow2_magic, 4) == 0) {
-        /* qcow2 header: the virtual size is a big-endian u64 at offset 24. */
-        guint64 size = 0;
-        for (int i = 24; i < 32; i++)
-            size = (size << 8) | head[i];
-        *format = g_strdup("qcow2");
-        *virtual_size = size;
-    } else {
-        *format = g_strdup("raw");
-        *virtual_size = (guint64)st.st_size;
-    }
+    hd_image_header_parse(head, n > 0 ? (gsize)n : 0, (guint64)st.st_size, &fmt, virtual_size);
+    *format = g_strdup(fmt);
     return TRUE;
 }

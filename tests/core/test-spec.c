@@ -15,7 +15,7 @@ static GVariant *dict_from_text(const char *text)
 
     if (v == NULL)
         fail_msg("bad test input '%s': %s", text, error->message);
-    return g_variant_ref_sink(v);
+    return v; /* g_variant_parse() gives a full reference, not a floating one */
 }
 
 static void test_variant_ok(void **state)

@@ -21,9 +21,11 @@ static const char *env_path(const char *var)
 
 const char *hd_test_env_unavailable(gboolean need_libvirtd)
 {
+    g_autofree char *bus_daemon = g_find_program_in_path("dbus-daemon");
+
     if (geteuid() != 0)
         return "needs root (clients run under other uids to test the bus policy)";
-    if (g_find_program_in_path("dbus-daemon") == NULL)
+    if (bus_daemon == NULL)
         return "dbus-daemon is not installed (apt-get install dbus)";
     if (need_libvirtd && !g_file_test("/run/libvirt/libvirt-sock", G_FILE_TEST_EXISTS))
         return "libvirtd is not running (scripts/services.sh start)";
