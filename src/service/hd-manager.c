@@ -40,10 +40,6 @@ static void create_job_free(CreateJob *job)
     g_free(job);
 }
 
-/*
- * Worker thread. Either everything exists afterwards (volume and domain) or
- * nothing does: a failure after the volume was made deletes it again.
- */
 /* A caller other than root reaches only files anybody may read in shared_dir:
  * swap each path it gave for its real path there, or refuse. The defaults
  * come from root's configuration and are not checked. */
@@ -75,6 +71,10 @@ static gboolean confine_caller_paths(CreateJob *job, GError **error)
     return TRUE;
 }
 
+/*
+ * Worker thread. Either everything exists afterwards (volume and domain) or
+ * nothing does: a failure after the volume was made deletes it again.
+ */
 static gpointer create_thread(virConnectPtr conn, gpointer data, GError **error)
 {
     CreateJob *job = data;
