@@ -17,15 +17,18 @@ if [ ! -f "$build/build.ninja" ]; then
 fi
 say "Building with ASan+UBSan"
 ninja -C "$build" >/dev/null
-# Any UBSan report or leak fails the test: the test programs and hocusd itself
-# (LeakSanitizer runs when each exits; hocusd waits up to 2 s for its libvirt
-# connection to close, so nothing of it is left in flight). Full stacks:
-# GLib is built without frame pointers.
+# Any UBSan report fails the test. Leaks are checked in the unit suite; in
+# the integration suite hocusd exits while its libvirt teardown thread may
+# still hold a connection's memory (by design it never waits for libvirtd on
+# the way out), so there ASan checks memory errors only.
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-export ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0
 rc=0
-say "Unit and integration suites (hocusd and its clients) under ASan+UBSan, with leak checks"
-meson test -C "$build" --suite unit --suite integration --no-rebuild --print-errorlogs || rc=1
+say "Unit suite under ASan+UBSan, with leak checks"
+ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0 \
+    meson test -C "$build" --suite unit --no-rebuild --print-errorlogs || rc=1
+say "Integration suite (hocusd and its clients) under ASan+UBSan"
+ASAN_OPTIONS=detect_leaks=0 \
+    meson test -C "$build" --suite integration --no-rebuild --print-errorlogs || rc=1
 if $valgrind; then
     say "Unit suite under valgrind memcheck (build: $HOCUS_BUILD)"
     meson test -C "$HOCUS_BUILD" --suite core --suite io --no-rebuild --print-errorlogs \

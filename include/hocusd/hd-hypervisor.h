@@ -39,12 +39,6 @@ HdHypervisor *hd_hypervisor_new(const char *uri, guint keepalive_interval_s, gui
 void hd_hypervisor_start(HdHypervisor *hv);
 /* Close the connection and stop reconnecting; VMs keep running. */
 void hd_hypervisor_stop(HdHypervisor *hv);
-/*
- * At exit: wait up to timeout_ms for the threads that close connections
- * (they make RPCs, so a hung libvirtd could hold them forever: never wait
- * without a bound). FALSE if some are still running.
- */
-gboolean hd_hypervisor_wait_closed(HdHypervisor *hv, guint timeout_ms);
 /* Worker jobs hold references, so the object outlives a stop in progress. */
 HdHypervisor *hd_hypervisor_ref(HdHypervisor *hv);
 void hd_hypervisor_unref(HdHypervisor *hv);

@@ -25,11 +25,6 @@ struct _HdHypervisor {
     int lifecycle_id;         /* event callback id on conn, -1 when none */
     struct _ConnWatch *watch; /* close-callback state of conn */
 
-    /* Teardown threads still running (close_cond is signalled as each ends). */
-    GMutex close_lock;
-    GCond close_cond;
-    guint closing;
-
     gboolean started;
     gboolean stopped;
     gboolean connecting;
@@ -107,29 +102,20 @@ static void close_report_free(gpointer data)
 }
 
 typedef struct {
-    HdHypervisor *hv; /* a reference */
     virConnectPtr conn;
     int lifecycle_id;
-    ConnWatch *watch; /* the connection's; released once libvirt cannot call on_close */
 } Closing;
 
 static gpointer close_thread(gpointer data)
 {
     Closing *c = data;
-    HdHypervisor *hv = c->hv;
 
     /* On a dead connection these fail at once; on a live one they are RPCs. */
     if (c->lifecycle_id >= 0)
         virConnectDomainEventDeregisterAny(c->conn, c->lifecycle_id);
     virConnectUnregisterCloseCallback(c->conn, on_close);
     virConnectClose(c->conn);
-    watch_unref(c->watch);
     g_free(c);
-    g_mutex_lock(&hv->close_lock);
-    hv->closing--;
-    g_cond_broadcast(&hv->close_cond);
-    g_mutex_unlock(&hv->close_lock);
-    hd_hypervisor_unref(hv);
     return NULL;
 }
 
@@ -137,6 +123,7 @@ static gpointer close_thread(gpointer data)
  * thread so that a hung libvirtd cannot stall the main loop. */
 static void drop_connection(HdHypervisor *hv)
 {
+    ConnWatch *w;
     Closing *c;
 
     g_mutex_lock(&hv->lock);
@@ -149,12 +136,9 @@ static void drop_connection(HdHypervisor *hv)
     c->lifecycle_id = hv->lifecycle_id;
     hv->conn = NULL;
     hv->lifecycle_id = -1;
-    c->watch = g_steal_pointer(&hv->watch);
+    w = g_steal_pointer(&hv->watch);
     g_mutex_unlock(&hv->lock);
-    c->hv = hd_hypervisor_ref(hv);
-    g_mutex_lock(&hv->close_lock);
-    hv->closing++;
-    g_mutex_unlock(&hv->close_lock);
+    watch_unref(w); /* outside the lock: it may drop a reference on hv */
     g_thread_unref(g_thread_new("hd-conn-close", close_thread, c));
 }
 
@@ -225,13 +209,13 @@ typedef struct {
 
 static void open_result_free(OpenResult *r)
 {
+    watch_unref(r->watch);
     if (r->conn != NULL) {
         if (r->lifecycle_id >= 0)
             virConnectDomainEventDeregisterAny(r->conn, r->lifecycle_id);
         virConnectUnregisterCloseCallback(r->conn, on_close);
         virConnectClose(r->conn);
     }
-    watch_unref(r->watch); /* after the unregistration: libvirt is done with it */
     g_free(r);
 }
 
@@ -253,13 +237,13 @@ static void open_thread(GTask *task, gpointer source, gpointer task_data, GCance
     /* Not every driver has keepalive or close callbacks (test:///, for one). */
     if (virConnectSetKeepAlive(r->conn, (int)hv->keepalive_interval_s, hv->keepalive_count) < 0)
         g_debug("keepalive not available on %s: %s", hv->uri, virGetLastErrorMessage());
-    /* Owned by the connection's holder (this result, then hv, then the
-     * thread that closes it, which releases it after unregistering). */
     r->watch = g_new0(ConnWatch, 1);
-    r->watch->refcount = 1;
+    r->watch->refcount = 2; /* the result's, and libvirt's until it unregisters */
     r->watch->hv = hd_hypervisor_ref(hv);
-    if (virConnectRegisterCloseCallback(r->conn, on_close, r->watch, NULL) < 0)
+    if (virConnectRegisterCloseCallback(r->conn, on_close, r->watch, watch_unref) < 0) {
         g_debug("close callback not available on %s: %s", hv->uri, virGetLastErrorMessage());
+        watch_unref(r->watch);
+    }
     r->lifecycle_id =
         virConnectDomainEventRegisterAny(r->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
                                          VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), hv, NULL);
@@ -349,8 +333,6 @@ HdHypervisor *hd_hypervisor_new(const char *uri, guint keepalive_interval_s, gui
     hv->user_data = user_data;
     hv->context = g_main_context_ref_thread_default();
     g_mutex_init(&hv->lock);
-    g_mutex_init(&hv->close_lock);
-    g_cond_init(&hv->close_cond);
     hv->lifecycle_id = -1;
     hv->backoff_ms = BACKOFF_FIRST_MS;
     return hv;
@@ -408,8 +390,6 @@ void hd_hypervisor_unref(HdHypervisor *hv)
     g_main_context_unref(hv->context);
     g_free(hv->uri);
     g_mutex_clear(&hv->lock);
-    g_mutex_clear(&hv->close_lock);
-    g_cond_clear(&hv->close_cond);
     g_free(hv);
 }
 
@@ -421,18 +401,4 @@ void hd_hypervisor_stop(HdHypervisor *hv)
         hv->retry_source = 0;
     }
     drop_connection(hv);
-}
-
-gboolean hd_hypervisor_wait_closed(HdHypervisor *hv, guint timeout_ms)
-{
-    gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
-    gboolean done;
-
-    g_mutex_lock(&hv->close_lock);
-    while (hv->closing > 0)
-        if (!g_cond_wait_until(&hv->close_cond, &hv->close_lock, deadline))
-            break;
-    done = hv->closing == 0;
-    g_mutex_unlock(&hv->close_lock);
-    return done;
 }

@@ -263,9 +263,6 @@ void hd_daemon_free(HdDaemon *d)
     g_clear_object(&d->manager);
     if (d->hv != NULL) {
         hd_hypervisor_stop(d->hv);
-        /* A clean goodbye to libvirtd, unless it does not answer. */
-        if (!hd_hypervisor_wait_closed(d->hv, 2000))
-            g_message("libvirt did not answer the connection's close within 2 s; exiting anyway");
         hd_hypervisor_unref(d->hv);
     }
     if (d->bus != NULL) {
