@@ -195,8 +195,11 @@ start_bus
 # ---- driving the guest through its serial console, as a user at the keyboard ----
 
 # guest_run WS TIMEOUT COMMAND: run COMMAND in the guest's console shell, print
-# its output, return its exit status. The end marker is built from two quoted
-# halves so that the shell's echo of the command line never matches it. With
+# its output, return its exit status. The output is what the guest prints
+# between a start and an end marker, so that a prompt, or the part of one the
+# console kept from an earlier command, never counts as output; each marker is
+# built from two quoted halves so that the shell's echo of the command line
+# never matches it. With
 # GUEST_RUN_TS=1 each line is printed as it arrives, after the host time
 # ($EPOCHREALTIME) it arrived at.
 guest_run() {
@@ -204,7 +207,7 @@ guest_run() {
     # that opens a tty makes it its controlling terminal; destroying the VM
     # would then hang it up and SIGHUP the test in the middle of its cleanup.
     (
-        ws=$1 t=$2 rc=124 out=""
+        ws=$1 t=$2 rc=124 out="" started=false
         shift 2
         tag="HD$RANDOM$RANDOM"
         tty=$(virsh -c $URI ttyconsole "$ws")
@@ -213,17 +216,20 @@ guest_run() {
         # One line: the shell reads it whole before running anything (stty in
         # the guest flushes pending input), and "( CMD & )" is valid where
         # "CMD &;" is not.
-        printf '( %s ); echo "%s""-end rc=$?"\n' "$*" "$tag" >&"$fd"
+        printf '( echo "%s""-start"; %s ); echo "%s""-end rc=$?"\n' "$tag" "$*" "$tag" >&"$fd"
         while IFS= read -r -t "$t" line <&"$fd"; do
             line=${line%$'\r'}
-            # A prompt left over from an earlier command may precede the output.
-            while [[ $line =~ ^[a-z-]*#\ (.*)$ ]]; do line=${BASH_REMATCH[1]}; done
-            # Anywhere in the line: a kernel message on the console may precede it.
+            # Anywhere in the line: a prompt, or a kernel message on the
+            # console, may precede a marker.
+            if [[ $line == *"$tag-start"* ]]; then
+                started=true
+                continue
+            fi
             if [[ $line =~ $tag-end\ rc=([0-9]+) ]]; then
                 rc=${BASH_REMATCH[1]}
                 break
             fi
-            [[ $line == *"$tag"* ]] && continue
+            $started || continue
             if [ -n "${GUEST_RUN_TS:-}" ]; then
                 printf '%s %s\n' "$EPOCHREALTIME" "$line"
             else

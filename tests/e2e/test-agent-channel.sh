@@ -43,6 +43,7 @@ check '.mem.total > 900000000' true
 check '.psi.some.total_us >= 0' true
 check '.lock.files >= 1' true      # busybox, the test image's shell
 # The guest tells the same as its own sysfs.
-[ "$(guest_run "$ws" 10 "cat /sys/kernel/mm/transparent_hugepage/enabled")" = "always madvise [never]" ] ||
-    fail "THP is not off in the guest"
+thp=$(guest_run "$ws" 10 "cat /sys/kernel/mm/transparent_hugepage/enabled") ||
+    fail "reading THP's setting in the guest failed (exit $?): '$thp'"
+[ "$thp" = "always madvise [never]" ] || fail "THP is not off in the guest: enabled reads '$thp'"
 echo PASS
