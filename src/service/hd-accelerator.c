@@ -155,7 +155,7 @@ void hd_accelerator_connected(HdAccelerator *a)
             a->mode == HD_ACCEL_MODE_KVM ? "choosing: checking /dev/kvm" : "choosing: probing KVM");
     job = g_new0(ChooseJob, 1);
     job->config = probe_config(a->d->config, a->mode);
-    hd_job_run(a->d, choose_thread, job, (GDestroyNotify)choose_job_free, choose_done, a);
+    hd_job_run(a->d->hv, choose_thread, job, (GDestroyNotify)choose_job_free, choose_done, a);
 }
 
 const HdAccelVerdict *hd_accelerator_get(HdAccelerator *a)

@@ -6,6 +6,9 @@
 #include <gio/gio.h>
 
 #include "hd-dbus-generated.h"
+#include "hd-inventory.h"
+#include "hd-jobs.h"
+#include "hd-workspace.h"
 #include "hocusd/hd-accel.h"
 #include "hocusd/hd-config.h"
 #include "hocusd/hd-daemon.h"
@@ -17,7 +20,6 @@
 #include "hocusd/hd-metrics.h"
 #include "hocusd/hd-procfs.h"
 
-typedef struct _HdWorkspace HdWorkspace;
 typedef struct _HdMonitor HdMonitor;
 typedef struct _HdAccelerator HdAccelerator;
 
@@ -35,49 +37,16 @@ struct _HdDaemon {
 
     HdHypervisor *hv;
     HdAccelerator *accel;
-    gboolean discovered; /* the first inventory from libvirt is in */
     gboolean ready_sent;
     guint watchdog_id;
     HdMonitor *monitor;
 
-    GHashTable *workspaces; /* name -> HdWorkspace* (a reference) */
-    GHashTable *creating;   /* names reserved by CreateWorkspace calls in flight */
+    HdInventory *inventory; /* the workspaces; created with the libvirt connection */
 };
 
 /* hd-daemon.c */
 void hd_daemon_update_status(HdDaemon *d);
 void hd_daemon_maybe_ready(HdDaemon *d);
-
-/* hd-inventory.c: the registry of workspaces, kept in step with libvirt. */
-void hd_inventory_init(HdDaemon *d);
-void hd_inventory_clear(HdDaemon *d);
-HdWorkspace *hd_inventory_lookup(HdDaemon *d, const char *name);
-/* Add or refresh from what libvirt reported; FALSE if its metadata is unusable. */
-HdWorkspace *hd_inventory_apply(HdDaemon *d, const HdDomainInfo *info);
-void hd_inventory_remove(HdDaemon *d, const char *name, const char *why);
-/* Remove ws itself, and nothing if another workspace now holds its name. */
-void hd_inventory_remove_workspace(HdDaemon *d, HdWorkspace *ws, const char *why);
-/* Re-read every workspace from libvirt (after each (re)connect). */
-void hd_inventory_reconcile(HdDaemon *d);
-void hd_inventory_domain_event(HdDaemon *d, const char *name, int event, int detail);
-/* Sorted object paths. */
-GPtrArray *hd_inventory_paths(HdDaemon *d);
-guint hd_inventory_count(HdDaemon *d, guint *running);
-
-/* hd-workspace.c: one workspace's D-Bus object and its jobs. */
-HdWorkspace *hd_workspace_new(HdDaemon *d, HdMetadata *md, const char *uuid, HdState state);
-HdWorkspace *hd_workspace_ref(HdWorkspace *ws);
-void hd_workspace_unref(HdWorkspace *ws);
-/* Take the object off the bus; in-flight jobs finish against a detached object. */
-void hd_workspace_detach(HdWorkspace *ws);
-void hd_workspace_update(HdWorkspace *ws, HdMetadata *md, const char *uuid);
-void hd_workspace_set_state(HdWorkspace *ws, HdState state);
-HdState hd_workspace_get_state(HdWorkspace *ws);
-const char *hd_workspace_get_name(HdWorkspace *ws);
-const char *hd_workspace_get_path(HdWorkspace *ws);
-HdDbusWorkspace *hd_workspace_get_iface(HdWorkspace *ws);
-const HdSpec *hd_workspace_get_spec(HdWorkspace *ws);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(HdWorkspace, hd_workspace_unref)
 
 /* hd-monitor.c: the control loop (sample -> compute -> publish) and GetMetrics. */
 HdMonitor *hd_monitor_new(HdDaemon *d);
@@ -118,12 +87,3 @@ void hd_accelerator_wait(HdAccelerator *a, HdAcceleratorReady func, gpointer use
 
 /* hd-manager.c: the Manager interface. */
 void hd_manager_init(HdDaemon *d);
-
-/* hd-jobs.c: run a blocking libvirt call on a worker thread. */
-typedef gpointer (*HdJobFunc)(virConnectPtr conn, gpointer data, GError **error);
-void hd_job_run(HdDaemon *d, HdJobFunc func, gpointer data, GDestroyNotify data_free,
-                GAsyncReadyCallback done, gpointer user_data);
-/* The worker's return value (or NULL with error). */
-gpointer hd_job_finish(GAsyncResult *res, GError **error);
-/* A job's data, for its completion callback. */
-gpointer hd_job_data(GAsyncResult *res);

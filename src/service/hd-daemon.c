@@ -22,7 +22,6 @@ HdDaemon *hd_daemon_new(HdConfig *config, const char *bus_address)
     d->config = config;
     d->bus_address = g_strdup(bus_address);
     d->loop = g_main_loop_new(NULL, FALSE);
-    hd_inventory_init(d);
     return d;
 }
 
@@ -37,9 +36,9 @@ void hd_daemon_update_status(HdDaemon *d)
 {
     guint running = 0, total;
 
-    if (!d->discovered)
+    if (d->inventory == NULL || !hd_inventory_is_discovered(d->inventory))
         return;
-    total = hd_inventory_count(d, &running);
+    total = hd_inventory_count(d->inventory, &running);
     if (hd_hypervisor_is_connected(d->hv))
         sd_notifyf(0, "STATUS=Managing %u workspace(s), %u running", total, running);
     else
@@ -49,7 +48,7 @@ void hd_daemon_update_status(HdDaemon *d)
 
 void hd_daemon_maybe_ready(HdDaemon *d)
 {
-    if (d->ready_sent || !d->name_owned || !d->discovered)
+    if (d->ready_sent || !d->name_owned || !hd_inventory_is_discovered(d->inventory))
         return;
     d->ready_sent = TRUE;
     sd_notify(0, "READY=1");
@@ -66,7 +65,7 @@ static void on_hv_connected(HdHypervisor *hv, gpointer user_data)
 
     hd_dbus_manager_set_connected(d->manager, TRUE);
     hd_accelerator_connected(d->accel);
-    hd_inventory_reconcile(d);
+    hd_inventory_reconcile(d->inventory);
 }
 
 static void on_hv_disconnected(HdHypervisor *hv, const char *reason, gpointer user_data)
@@ -86,7 +85,7 @@ static void on_hv_connect_failed(HdHypervisor *hv, const char *message, guint at
     if (attempt == 1 || attempt % 10 == 0)
         g_warning("%s (attempt %u; next attempt in %.1f s)", message, attempt,
                   next_retry_ms / 1000.0);
-    if (!d->discovered)
+    if (!hd_inventory_is_discovered(d->inventory))
         sd_notifyf(0, "STATUS=Waiting for libvirt at %s (attempt %u)", d->config->libvirt_uri,
                    attempt);
     else
@@ -96,7 +95,9 @@ static void on_hv_connect_failed(HdHypervisor *hv, const char *message, guint at
 static void on_hv_domain_event(HdHypervisor *hv, const char *name, int event, int detail,
                                gpointer user_data)
 {
-    hd_inventory_domain_event(user_data, name, event, detail);
+    HdDaemon *d = user_data;
+
+    hd_inventory_domain_event(d->inventory, name, event, detail);
 }
 
 static const HdHypervisorCallbacks hv_callbacks = {
@@ -104,6 +105,23 @@ static const HdHypervisorCallbacks hv_callbacks = {
     .disconnected = on_hv_disconnected,
     .connect_failed = on_hv_connect_failed,
     .domain_event = on_hv_domain_event,
+};
+
+/* ---- the inventory ---- */
+
+static void on_inventory_changed(gpointer user_data)
+{
+    hd_daemon_update_status(user_data);
+}
+
+static void on_inventory_discovered(gpointer user_data)
+{
+    hd_daemon_maybe_ready(user_data);
+}
+
+static const HdInventoryCallbacks inventory_callbacks = {
+    .changed = on_inventory_changed,
+    .discovered = on_inventory_discovered,
 };
 
 /* ---- D-Bus ---- */
@@ -228,6 +246,8 @@ int hd_daemon_run(HdDaemon *d)
     sd_notifyf(0, "STATUS=Connecting to libvirt at %s", d->config->libvirt_uri);
     d->hv = hd_hypervisor_new(d->config->libvirt_uri, d->config->libvirt_keepalive.interval_s,
                               d->config->libvirt_keepalive.count, &hv_callbacks, d);
+    d->inventory = hd_inventory_new(d->hv, d->object_manager, d->config->stop_timeout_s,
+                                    &inventory_callbacks, d);
     hd_hypervisor_start(d->hv);
 
     d->monitor = hd_monitor_new(d);
@@ -256,7 +276,7 @@ void hd_daemon_free(HdDaemon *d)
         g_bus_unown_name(d->own_id);
     g_clear_pointer(&d->monitor, hd_monitor_free);
     g_clear_pointer(&d->accel, hd_accelerator_free);
-    hd_inventory_clear(d);
+    g_clear_pointer(&d->inventory, hd_inventory_free);
     if (d->manager != NULL && d->bus != NULL)
         g_dbus_interface_skeleton_unexport(G_DBUS_INTERFACE_SKELETON(d->manager));
     g_clear_object(&d->object_manager);

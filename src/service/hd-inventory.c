@@ -3,43 +3,171 @@
 
 #include <string.h>
 
-#include "hd-daemon-private.h"
+#include "hd-inventory.h"
+#include "hd-jobs.h"
 #include "hocusd/hd-error.h"
-#include "hocusd/hd-names.h"
 
 /*
  * The set of workspaces. libvirt is the source of truth: the inventory is
  * rebuilt from domain metadata after every (re)connect and kept current with
  * lifecycle events in between. hocusd stores nothing else.
  */
+struct _HdInventory {
+    HdWorkspaceHost host; /* given to every workspace */
+    HdInventoryCallbacks callbacks;
+    gpointer user_data;
+    GHashTable *workspaces; /* name -> HdWorkspace* (a reference) */
+    GHashTable *reserved;   /* names held by creates in flight */
+    gboolean discovered;
+    guint jobs;
+};
 
-void hd_inventory_init(HdDaemon *d)
+static void changed(HdInventory *inv)
 {
-    d->workspaces =
-        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)hd_workspace_unref);
-    d->creating = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    if (inv->callbacks.changed != NULL)
+        inv->callbacks.changed(inv->user_data);
 }
 
-void hd_inventory_clear(HdDaemon *d)
+static void remove_name(HdInventory *inv, const char *name, const char *why)
+{
+    HdWorkspace *ws = hd_inventory_lookup(inv, name);
+
+    if (ws == NULL)
+        return;
+    if (why != NULL)
+        g_message("Workspace %s: %s", name, why);
+    hd_workspace_detach(ws);
+    g_hash_table_remove(inv->workspaces, name);
+    changed(inv);
+}
+
+/* A Delete job finished: remove that object, and nothing if another workspace
+ * holds its name by now. */
+static void on_deleted(HdWorkspace *ws, gpointer user_data)
+{
+    HdInventory *inv = user_data;
+
+    if (hd_inventory_lookup(inv, hd_workspace_get_name(ws)) != ws) {
+        hd_workspace_detach(ws);
+        return;
+    }
+    remove_name(inv, hd_workspace_get_name(ws), NULL);
+}
+
+HdInventory *hd_inventory_new(HdHypervisor *hv, GDBusObjectManagerServer *objects,
+                              guint stop_timeout_s, const HdInventoryCallbacks *callbacks,
+                              gpointer user_data)
+{
+    HdInventory *inv = g_new0(HdInventory, 1);
+
+    inv->host.hv = hd_hypervisor_ref(hv);
+    inv->host.objects = objects != NULL ? g_object_ref(objects) : NULL;
+    inv->host.stop_timeout_s = stop_timeout_s;
+    inv->host.deleted = on_deleted;
+    inv->host.user_data = inv;
+    inv->callbacks = *callbacks;
+    inv->user_data = user_data;
+    inv->workspaces =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)hd_workspace_unref);
+    inv->reserved = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    return inv;
+}
+
+void hd_inventory_free(HdInventory *inv)
 {
     GHashTableIter it;
     gpointer ws;
 
-    if (d->workspaces == NULL)
+    if (inv == NULL)
         return;
-    g_hash_table_iter_init(&it, d->workspaces);
+    g_hash_table_iter_init(&it, inv->workspaces);
     while (g_hash_table_iter_next(&it, NULL, &ws))
         hd_workspace_detach(ws);
-    g_clear_pointer(&d->workspaces, g_hash_table_unref);
-    g_clear_pointer(&d->creating, g_hash_table_unref);
+    g_hash_table_unref(inv->workspaces);
+    g_hash_table_unref(inv->reserved);
+    hd_hypervisor_unref(inv->host.hv);
+    g_clear_object(&inv->host.objects);
+    g_free(inv);
 }
 
-HdWorkspace *hd_inventory_lookup(HdDaemon *d, const char *name)
+gboolean hd_inventory_is_discovered(HdInventory *inv)
 {
-    return g_hash_table_lookup(d->workspaces, name);
+    return inv->discovered;
 }
 
-HdWorkspace *hd_inventory_apply(HdDaemon *d, const HdDomainInfo *info)
+HdWorkspace *hd_inventory_lookup(HdInventory *inv, const char *name)
+{
+    return g_hash_table_lookup(inv->workspaces, name);
+}
+
+void hd_inventory_foreach(HdInventory *inv, HdInventoryFunc func, gpointer user_data)
+{
+    GHashTableIter it;
+    gpointer ws;
+
+    g_hash_table_iter_init(&it, inv->workspaces);
+    while (g_hash_table_iter_next(&it, NULL, &ws))
+        func(ws, user_data);
+}
+
+static gint by_name(gconstpointer a, gconstpointer b)
+{
+    return strcmp(hd_workspace_get_name(*(HdWorkspace *const *)a),
+                  hd_workspace_get_name(*(HdWorkspace *const *)b));
+}
+
+GPtrArray *hd_inventory_list(HdInventory *inv)
+{
+    GPtrArray *all = g_ptr_array_new_full(g_hash_table_size(inv->workspaces), NULL);
+    GHashTableIter it;
+    gpointer ws;
+
+    g_hash_table_iter_init(&it, inv->workspaces);
+    while (g_hash_table_iter_next(&it, NULL, &ws))
+        g_ptr_array_add(all, ws);
+    g_ptr_array_sort(all, by_name);
+    return all;
+}
+
+guint hd_inventory_count(HdInventory *inv, guint *running)
+{
+    GHashTableIter it;
+    gpointer ws;
+
+    *running = 0;
+    g_hash_table_iter_init(&it, inv->workspaces);
+    while (g_hash_table_iter_next(&it, NULL, &ws)) {
+        if (hd_workspace_get_state(ws) == HD_STATE_RUNNING)
+            (*running)++;
+    }
+    return g_hash_table_size(inv->workspaces);
+}
+
+guint hd_inventory_jobs_in_flight(HdInventory *inv)
+{
+    return inv->jobs;
+}
+
+gboolean hd_inventory_reserve(HdInventory *inv, const char *name)
+{
+    if (hd_inventory_lookup(inv, name) != NULL || hd_inventory_is_reserved(inv, name))
+        return FALSE;
+    g_hash_table_add(inv->reserved, g_strdup(name));
+    return TRUE;
+}
+
+void hd_inventory_release(HdInventory *inv, const char *name)
+{
+    g_hash_table_remove(inv->reserved, name);
+}
+
+gboolean hd_inventory_is_reserved(HdInventory *inv, const char *name)
+{
+    return g_hash_table_contains(inv->reserved, name);
+}
+
+/* Without telling the holder: see hd_inventory_apply. */
+static HdWorkspace *apply(HdInventory *inv, const HdDomainInfo *info)
 {
     g_autoptr(GError) error = NULL;
     g_autoptr(HdMetadata) md = hd_metadata_from_xml(info->metadata_xml, &error);
@@ -56,39 +184,36 @@ HdWorkspace *hd_inventory_apply(HdDaemon *d, const HdDomainInfo *info)
                   info->name, md->spec->name);
         return NULL;
     }
-    ws = hd_inventory_lookup(d, info->name);
+    ws = hd_inventory_lookup(inv, info->name);
     if (ws != NULL) {
         hd_workspace_update(ws, g_steal_pointer(&md), info->uuid);
         hd_workspace_set_state(ws, info->state);
         return ws;
     }
-    ws = hd_workspace_new(d, g_steal_pointer(&md), info->uuid, info->state);
-    g_hash_table_insert(d->workspaces, g_strdup(info->name), ws);
+    ws = hd_workspace_new(&inv->host, g_steal_pointer(&md), info->uuid, info->state);
+    g_hash_table_insert(inv->workspaces, g_strdup(info->name), ws);
     g_message("Workspace %s: found (%s)", info->name, hd_state_to_string(info->state));
-    hd_daemon_update_status(d);
     return ws;
 }
 
-void hd_inventory_remove_workspace(HdDaemon *d, HdWorkspace *ws, const char *why)
+HdWorkspace *hd_inventory_apply(HdInventory *inv, const HdDomainInfo *info)
 {
-    if (hd_inventory_lookup(d, hd_workspace_get_name(ws)) != ws) {
-        hd_workspace_detach(ws); /* already replaced or gone: only this object leaves */
-        return;
-    }
-    hd_inventory_remove(d, hd_workspace_get_name(ws), why);
+    HdWorkspace *ws = apply(inv, info);
+
+    if (ws != NULL)
+        changed(inv);
+    return ws;
 }
 
-void hd_inventory_remove(HdDaemon *d, const char *name, const char *why)
+HdWorkspace *hd_inventory_add_created(HdInventory *inv, const HdDomainInfo *info)
 {
-    HdWorkspace *ws = hd_inventory_lookup(d, name);
+    HdWorkspace *ws;
 
-    if (ws == NULL)
-        return;
-    if (why != NULL)
-        g_message("Workspace %s: %s", name, why);
-    hd_workspace_detach(ws);
-    g_hash_table_remove(d->workspaces, name);
-    hd_daemon_update_status(d);
+    hd_inventory_release(inv, info->name);
+    ws = hd_inventory_apply(inv, info);
+    if (ws != NULL && info->uuid == NULL)
+        hd_inventory_refresh(inv, info->name);
+    return ws;
 }
 
 static gpointer list_thread(virConnectPtr conn, gpointer data, GError **error)
@@ -98,7 +223,7 @@ static gpointer list_thread(virConnectPtr conn, gpointer data, GError **error)
 
 static void reconcile_done(GObject *source, GAsyncResult *res, gpointer user_data)
 {
-    HdDaemon *d = user_data;
+    HdInventory *inv = user_data;
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) infos = hd_job_finish(res, &error);
     g_autoptr(GHashTable) seen = NULL;
@@ -106,6 +231,7 @@ static void reconcile_done(GObject *source, GAsyncResult *res, gpointer user_dat
     GHashTableIter it;
     gpointer key;
 
+    inv->jobs--;
     if (infos == NULL) {
         /* The connection dropped again; the next connect reconciles. */
         g_warning("Cannot read workspaces from libvirt: %s", error->message);
@@ -114,27 +240,34 @@ static void reconcile_done(GObject *source, GAsyncResult *res, gpointer user_dat
     seen = g_hash_table_new(g_str_hash, g_str_equal);
     for (guint i = 0; i < infos->len; i++) {
         HdDomainInfo *info = g_ptr_array_index(infos, i);
-        if (hd_inventory_apply(d, info) != NULL)
+
+        /* A create in flight applies what it defined itself. */
+        if (hd_inventory_is_reserved(inv, info->name))
+            continue;
+        if (apply(inv, info) != NULL)
             g_hash_table_add(seen, info->name);
     }
     gone = g_ptr_array_new_with_free_func(g_free);
-    g_hash_table_iter_init(&it, d->workspaces);
+    g_hash_table_iter_init(&it, inv->workspaces);
     while (g_hash_table_iter_next(&it, &key, NULL)) {
-        if (!g_hash_table_contains(seen, key) && !g_hash_table_contains(d->creating, key))
+        if (!g_hash_table_contains(seen, key) && !hd_inventory_is_reserved(inv, key))
             g_ptr_array_add(gone, g_strdup(key));
     }
     for (guint i = 0; i < gone->len; i++)
-        hd_inventory_remove(d, g_ptr_array_index(gone, i), "gone from libvirt");
-    if (!d->discovered)
-        g_message("Found %u workspace(s) in libvirt", g_hash_table_size(d->workspaces));
-    d->discovered = TRUE;
-    hd_daemon_update_status(d);
-    hd_daemon_maybe_ready(d);
+        remove_name(inv, g_ptr_array_index(gone, i), "gone from libvirt");
+    if (!inv->discovered) {
+        g_message("Found %u workspace(s) in libvirt", g_hash_table_size(inv->workspaces));
+        inv->discovered = TRUE;
+        if (inv->callbacks.discovered != NULL)
+            inv->callbacks.discovered(inv->user_data);
+    }
+    changed(inv);
 }
 
-void hd_inventory_reconcile(HdDaemon *d)
+void hd_inventory_reconcile(HdInventory *inv)
 {
-    hd_job_run(d, list_thread, NULL, NULL, reconcile_done, d);
+    inv->jobs++;
+    hd_job_run(inv->host.hv, list_thread, NULL, NULL, reconcile_done, inv);
 }
 
 static gpointer lookup_thread(virConnectPtr conn, gpointer data, GError **error)
@@ -144,76 +277,50 @@ static gpointer lookup_thread(virConnectPtr conn, gpointer data, GError **error)
 
 static void refresh_done(GObject *source, GAsyncResult *res, gpointer user_data)
 {
-    HdDaemon *d = user_data;
+    HdInventory *inv = user_data;
     const char *name = hd_job_data(res);
     g_autoptr(GError) error = NULL;
     g_autoptr(HdDomainInfo) info = hd_job_finish(res, &error);
 
-    if (g_hash_table_contains(d->creating, name))
-        return; /* CreateWorkspace adds it when it completes */
+    inv->jobs--;
+    if (hd_inventory_is_reserved(inv, name))
+        return; /* the create applies what it defined when it completes */
     if (info == NULL) {
         if (!g_error_matches(error, HD_ERROR, HD_ERROR_NOT_FOUND))
             g_warning("Cannot refresh domain %s: %s", name, error->message);
         return;
     }
     if (info->metadata_xml != NULL)
-        hd_inventory_apply(d, info);
+        hd_inventory_apply(inv, info);
     else
-        hd_inventory_remove(d, name, "hocusd metadata removed outside hocusd; forgetting it");
+        remove_name(inv, name, "hocusd metadata removed outside hocusd; forgetting it");
 }
 
-void hd_inventory_domain_event(HdDaemon *d, const char *name, int event, int detail)
+void hd_inventory_refresh(HdInventory *inv, const char *name)
 {
-    HdWorkspace *ws = hd_inventory_lookup(d, name);
+    inv->jobs++;
+    hd_job_run(inv->host.hv, lookup_thread, g_strdup(name), g_free, refresh_done, inv);
+}
+
+void hd_inventory_domain_event(HdInventory *inv, const char *name, int event, int detail)
+{
+    HdWorkspace *ws = hd_inventory_lookup(inv, name);
     HdState state;
 
     switch (event) {
     case VIR_DOMAIN_EVENT_DEFINED:
         /* New or redefined (virsh edit): read its metadata again. */
-        if (!g_hash_table_contains(d->creating, name))
-            hd_job_run(d, lookup_thread, g_strdup(name), g_free, refresh_done, d);
+        if (!hd_inventory_is_reserved(inv, name))
+            hd_inventory_refresh(inv, name);
         return;
     case VIR_DOMAIN_EVENT_UNDEFINED:
-        if (ws != NULL)
-            hd_inventory_remove(d, name, "undefined in libvirt");
+        remove_name(inv, name, "undefined in libvirt");
         return;
     default:
         break;
     }
     if (ws != NULL && hd_state_from_event(event, detail, &state)) {
         hd_workspace_set_state(ws, state);
-        hd_daemon_update_status(d);
+        changed(inv);
     }
-}
-
-static gint compare_strings(gconstpointer a, gconstpointer b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-GPtrArray *hd_inventory_paths(HdDaemon *d)
-{
-    GPtrArray *paths = g_ptr_array_new_with_free_func(g_free);
-    GHashTableIter it;
-    gpointer ws;
-
-    g_hash_table_iter_init(&it, d->workspaces);
-    while (g_hash_table_iter_next(&it, NULL, &ws))
-        g_ptr_array_add(paths, g_strdup(hd_workspace_get_path(ws)));
-    g_ptr_array_sort(paths, compare_strings);
-    return paths;
-}
-
-guint hd_inventory_count(HdDaemon *d, guint *running)
-{
-    GHashTableIter it;
-    gpointer ws;
-
-    *running = 0;
-    g_hash_table_iter_init(&it, d->workspaces);
-    while (g_hash_table_iter_next(&it, NULL, &ws)) {
-        if (hd_workspace_get_state(ws) == HD_STATE_RUNNING)
-            (*running)++;
-    }
-    return g_hash_table_size(d->workspaces);
 }

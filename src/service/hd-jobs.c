@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #define G_LOG_DOMAIN "hocusd"
 
-#include "hd-daemon-private.h"
+#include "hd-jobs.h"
 
 /*
  * Every libvirt call is a round trip to libvirtd that may hang as long as
@@ -59,13 +59,13 @@ static void job_done(GObject *source, GAsyncResult *res, gpointer data)
     job_free(job);
 }
 
-void hd_job_run(HdDaemon *d, HdJobFunc func, gpointer data, GDestroyNotify data_free,
+void hd_job_run(HdHypervisor *hv, HdJobFunc func, gpointer data, GDestroyNotify data_free,
                 GAsyncReadyCallback done, gpointer user_data)
 {
     Job *job = g_new0(Job, 1);
     g_autoptr(GTask) task = g_task_new(NULL, NULL, job_done, job);
 
-    job->hv = hd_hypervisor_ref(d->hv);
+    job->hv = hd_hypervisor_ref(hv);
     job->func = func;
     job->data = data;
     job->data_free = data_free;

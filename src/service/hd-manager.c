@@ -163,21 +163,19 @@ static void create_done(GObject *source, GAsyncResult *res, gpointer user_data)
     g_autoptr(HdDomainInfo) info = hd_job_finish(res, &error);
     HdWorkspace *ws;
 
-    g_hash_table_remove(d->creating, name);
     if (info == NULL) {
+        hd_inventory_release(d->inventory, name);
         g_warning("Cannot create workspace %s: %s", name, error->message);
         g_dbus_method_invocation_return_gerror(g_steal_pointer(&job->invocation), error);
         return;
     }
-    ws = hd_inventory_apply(d, info);
+    ws = hd_inventory_add_created(d->inventory, info);
     if (ws == NULL) {
         g_dbus_method_invocation_return_error(
             g_steal_pointer(&job->invocation), HD_ERROR, HD_ERROR_FAILED,
             "workspace %s was defined but cannot be read back", name);
         return;
     }
-    if (info->uuid == NULL) /* read back from what was defined: refresh it */
-        hd_inventory_domain_event(d, name, VIR_DOMAIN_EVENT_DEFINED, 0);
     g_message("Workspace %s: created (%u vCPU, %" G_GUINT64_FORMAT " MiB, disk %s)", name,
               job->md->spec->vcpus, job->md->spec->memory_max / (1024 * 1024), job->md->volume);
     g_dbus_method_invocation_return_value(g_steal_pointer(&job->invocation),
@@ -191,7 +189,7 @@ static void create_when_chosen(const HdAccelVerdict *verdict, gpointer user_data
     CreateJob *job = user_data;
 
     if (verdict == NULL) {
-        g_hash_table_remove(job->d->creating, job->md->spec->name);
+        hd_inventory_release(job->d->inventory, job->md->spec->name);
         g_dbus_method_invocation_return_error(
             g_steal_pointer(&job->invocation), HD_ERROR, HD_ERROR_UNAVAILABLE,
             "hocusd is stopping; workspace %s was not created", job->md->spec->name);
@@ -200,7 +198,7 @@ static void create_when_chosen(const HdAccelVerdict *verdict, gpointer user_data
     }
     job->kvm = verdict->kvm;
     job->cpu = verdict->cpu;
-    hd_job_run(job->d, create_thread, job, (GDestroyNotify)create_job_free, create_done, NULL);
+    hd_job_run(job->d->hv, create_thread, job, (GDestroyNotify)create_job_free, create_done, NULL);
 }
 
 /* Who is asking decides which files a spec may name (docs/dbus-api.md). */
@@ -238,7 +236,7 @@ static void find_caller(CreateJob *job)
  */
 static gboolean refuse_until_discovered(HdDaemon *d, GDBusMethodInvocation *invocation)
 {
-    if (d->discovered)
+    if (hd_inventory_is_discovered(d->inventory))
         return FALSE;
     g_dbus_method_invocation_return_error(invocation, HD_ERROR, HD_ERROR_UNAVAILABLE,
                                           "hocusd is starting: it has not read the workspaces "
@@ -264,16 +262,16 @@ static gboolean handle_create(HdDbusManager *iface, GDBusMethodInvocation *invoc
         g_dbus_method_invocation_return_gerror(invocation, error);
         return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-    if (hd_inventory_lookup(d, resolved->name) != NULL ||
-        g_hash_table_contains(d->creating, resolved->name)) {
-        g_dbus_method_invocation_return_error(invocation, HD_ERROR, HD_ERROR_ALREADY_EXISTS,
-                                              "workspace %s already exists", resolved->name);
-        return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
     if (!hd_hypervisor_is_connected(d->hv)) {
         g_dbus_method_invocation_return_error(invocation, HD_ERROR, HD_ERROR_UNAVAILABLE,
                                               "not connected to libvirt at %s (reconnecting)",
                                               c->libvirt_uri);
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+    /* Held until create_done (or create_when_chosen at shutdown) releases it. */
+    if (!hd_inventory_reserve(d->inventory, resolved->name)) {
+        g_dbus_method_invocation_return_error(invocation, HD_ERROR, HD_ERROR_ALREADY_EXISTS,
+                                              "workspace %s already exists", resolved->name);
         return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
 
@@ -293,7 +291,6 @@ static gboolean handle_create(HdDbusManager *iface, GDBusMethodInvocation *invoc
     job->balloon_period_s = c->balloon_period_s;
     job->tcg_tb_cache_mib = c->tcg_tb_cache_mib;
     job->network = g_strdup(c->network);
-    g_hash_table_add(d->creating, g_strdup(job->md->spec->name));
     find_caller(job);
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
@@ -304,7 +301,13 @@ static gboolean handle_list(HdDbusManager *iface, GDBusMethodInvocation *invocat
 
     if (refuse_until_discovered(d, invocation))
         return G_DBUS_METHOD_INVOCATION_HANDLED;
-    paths = hd_inventory_paths(d);
+    {
+        g_autoptr(GPtrArray) all = hd_inventory_list(d->inventory);
+
+        paths = g_ptr_array_new_full(all->len + 1, NULL);
+        for (guint i = 0; i < all->len; i++)
+            g_ptr_array_add(paths, (gpointer)hd_workspace_get_path(g_ptr_array_index(all, i)));
+    }
     g_ptr_array_add(paths, NULL);
     hd_dbus_manager_complete_list_workspaces(iface, invocation, (const char *const *)paths->pdata);
     return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -317,7 +320,7 @@ static gboolean handle_get(HdDbusManager *iface, GDBusMethodInvocation *invocati
 
     if (refuse_until_discovered(d, invocation))
         return G_DBUS_METHOD_INVOCATION_HANDLED;
-    ws = hd_inventory_lookup(d, name);
+    ws = hd_inventory_lookup(d->inventory, name);
     if (ws == NULL) {
         g_autoptr(GError) error = NULL;
         if (!hd_name_validate(name, &error))

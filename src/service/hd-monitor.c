@@ -336,6 +336,19 @@ static void apply_vm(HdMonitor *m, HdWorkspace *ws, Sample *snap, guint64 now)
     publish_vm(m, vm, iface, &s, proc, now);
 }
 
+typedef struct {
+    HdMonitor *m;
+    Sample *snap;
+    guint64 now;
+} ApplyArgs;
+
+static void apply_one(HdWorkspace *ws, gpointer user_data)
+{
+    ApplyArgs *a = user_data;
+
+    apply_vm(a->m, ws, a->snap, a->now);
+}
+
 static void sample_done(GObject *source, GAsyncResult *res, gpointer user_data)
 {
     HdMonitor *m = user_data;
@@ -343,7 +356,6 @@ static void sample_done(GObject *source, GAsyncResult *res, gpointer user_data)
     g_autoptr(GError) error = NULL;
     guint64 now = now_usec();
     GHashTableIter it;
-    HdWorkspace *ws;
     VmState *vm;
 
     (void)hd_job_finish(res, &error);
@@ -366,13 +378,15 @@ static void sample_done(GObject *source, GAsyncResult *res, gpointer user_data)
     if (snap->domstats_error != NULL)
         g_debug("Domain statistics unavailable: %s", snap->domstats_error);
 
-    g_hash_table_iter_init(&it, m->d->workspaces);
-    while (g_hash_table_iter_next(&it, NULL, (gpointer *)&ws))
-        apply_vm(m, ws, snap, now);
+    {
+        ApplyArgs args = { m, snap, now };
+
+        hd_inventory_foreach(m->d->inventory, apply_one, &args);
+    }
     /* Forget workspaces that are gone. */
     g_hash_table_iter_init(&it, m->vms);
     while (g_hash_table_iter_next(&it, NULL, (gpointer *)&vm)) {
-        if (g_hash_table_lookup(m->d->workspaces, vm->name) == NULL)
+        if (hd_inventory_lookup(m->d->inventory, vm->name) == NULL)
             g_hash_table_iter_remove(&it);
     }
     publish_host(m, &snap->host, snap->start_usec);
@@ -380,23 +394,51 @@ static void sample_done(GObject *source, GAsyncResult *res, gpointer user_data)
 
 /* ---- the tick ---- */
 
+typedef struct {
+    HdMonitor *m;
+    guint64 now, stale_after;
+} TickArgs;
+
+static void tick_one(HdWorkspace *ws, gpointer user_data)
+{
+    TickArgs *a = user_data;
+    VmState *vm = g_hash_table_lookup(a->m->vms, hd_workspace_get_name(ws));
+
+    if (vm != NULL && vm->running) {
+        hd_dbus_workspace_set_stale(hd_workspace_get_iface(ws),
+                                    hd_metrics_is_stale(a->now, vm->sample_usec, a->stale_after));
+        if (vm->channel != NULL)
+            hd_agent_channel_tick(vm->channel, a->now);
+    }
+}
+
 static void tick_workspaces(HdMonitor *m, guint64 now)
 {
     guint64 stale_after = (guint64)m->d->config->sample_interval_ms * 1000 * STALE_TICKS;
-    GHashTableIter it;
-    HdWorkspace *ws;
+    TickArgs args = { m, now, stale_after };
 
-    g_hash_table_iter_init(&it, m->d->workspaces);
-    while (g_hash_table_iter_next(&it, NULL, (gpointer *)&ws)) {
-        VmState *vm = g_hash_table_lookup(m->vms, hd_workspace_get_name(ws));
+    hd_inventory_foreach(m->d->inventory, tick_one, &args);
+}
 
-        if (vm != NULL && vm->running) {
-            hd_dbus_workspace_set_stale(hd_workspace_get_iface(ws),
-                                        hd_metrics_is_stale(now, vm->sample_usec, stale_after));
-            if (vm->channel != NULL)
-                hd_agent_channel_tick(vm->channel, now);
-        }
-    }
+typedef struct {
+    HdMonitor *m;
+    Sample *s;
+} CoverArgs;
+
+/* Which workspaces a sample covers. */
+static void add_running(HdWorkspace *ws, gpointer user_data)
+{
+    CoverArgs *a = user_data;
+    HdMonitor *m = a->m;
+    Sample *s = a->s;
+    const char *name = hd_workspace_get_name(ws);
+    VmState *vm = g_hash_table_lookup(m->vms, name);
+
+    if (hd_workspace_get_state(ws) != HD_STATE_RUNNING)
+        return;
+    g_ptr_array_add(s->running, g_strdup(name));
+    if (m->d->config->metrics.agent_channel && (vm == NULL || vm->channel == NULL))
+        g_ptr_array_add(s->need_xml, g_strdup(name));
 }
 
 static gboolean on_tick(gpointer user_data)
@@ -405,12 +447,10 @@ static gboolean on_tick(gpointer user_data)
     HdDaemon *d = m->d;
     guint64 now = now_usec();
     Sample *s;
-    GHashTableIter it;
-    HdWorkspace *ws;
 
     m->ticks++;
     tick_workspaces(m, now);
-    if (!d->discovered || !hd_hypervisor_is_connected(d->hv))
+    if (!hd_inventory_is_discovered(d->inventory) || !hd_hypervisor_is_connected(d->hv))
         return G_SOURCE_CONTINUE;
     if (m->inflight >= MAX_INFLIGHT) {
         m->skipped_ticks++;
@@ -428,19 +468,13 @@ static gboolean on_tick(gpointer user_data)
     s->nowait_supported = m->nowait_supported;
     s->procs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     s->channels = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    g_hash_table_iter_init(&it, d->workspaces);
-    while (g_hash_table_iter_next(&it, NULL, (gpointer *)&ws)) {
-        const char *name = hd_workspace_get_name(ws);
-        VmState *vm = g_hash_table_lookup(m->vms, name);
+    {
+        CoverArgs args = { m, s };
 
-        if (hd_workspace_get_state(ws) != HD_STATE_RUNNING)
-            continue;
-        g_ptr_array_add(s->running, g_strdup(name));
-        if (d->config->metrics.agent_channel && (vm == NULL || vm->channel == NULL))
-            g_ptr_array_add(s->need_xml, g_strdup(name));
+        hd_inventory_foreach(d->inventory, add_running, &args);
     }
     m->inflight++;
-    hd_job_run(d, sample_thread, s, (GDestroyNotify)sample_free, sample_done, m);
+    hd_job_run(d->hv, sample_thread, s, (GDestroyNotify)sample_free, sample_done, m);
     return G_SOURCE_CONTINUE;
 }
 

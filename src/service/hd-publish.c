@@ -254,28 +254,23 @@ static void pick(GVariantBuilder *b, GDBusInterfaceSkeleton *iface, const char *
     }
 }
 
-static gint by_name(gconstpointer a, gconstpointer b)
-{
-    return strcmp(hd_workspace_get_name((HdWorkspace *)a), hd_workspace_get_name((HdWorkspace *)b));
-}
-
 gboolean hd_publish_handle_get_metrics(HdDbusManager *mgr, GDBusMethodInvocation *invocation,
                                        gpointer user_data)
 {
     HdDaemon *d = user_data;
-    g_autoptr(GList) all = g_hash_table_get_values(d->workspaces);
+    g_autoptr(GPtrArray) all = hd_inventory_list(d->inventory);
     GVariantBuilder ws, top, host;
 
-    all = g_list_sort(all, by_name);
     g_variant_builder_init(&ws, G_VARIANT_TYPE("a{sa{sv}}"));
-    for (GList *l = all; l != NULL; l = l->next) {
-        GDBusInterfaceSkeleton *iface = G_DBUS_INTERFACE_SKELETON(hd_workspace_get_iface(l->data));
+    for (guint i = 0; i < all->len; i++) {
+        HdWorkspace *one_ws = g_ptr_array_index(all, i);
+        GDBusInterfaceSkeleton *iface = G_DBUS_INTERFACE_SKELETON(hd_workspace_get_iface(one_ws));
         GVariantBuilder one;
 
         g_variant_builder_init(&one, G_VARIANT_TYPE_VARDICT);
         pick(&one, iface, vm_fixed_names);
         pick(&one, iface, vm_sampled_names);
-        g_variant_builder_add(&ws, "{s@a{sv}}", hd_workspace_get_name(l->data),
+        g_variant_builder_add(&ws, "{s@a{sv}}", hd_workspace_get_name(one_ws),
                               g_variant_builder_end(&one));
     }
     g_variant_builder_init(&top, G_VARIANT_TYPE_VARDICT);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #define G_LOG_DOMAIN "hocusd"
 
-#include "hd-daemon-private.h"
+#include "hd-jobs.h"
+#include "hd-workspace.h"
+#include "hocusd/hd-libvirt-ops.h"
 #include "hocusd/hd-error.h"
 #include "hocusd/hd-names.h"
 
@@ -11,8 +13,8 @@
  * never guesses it.
  */
 struct _HdWorkspace {
-    gint refcount;
-    HdDaemon *d;
+    gint refcount; /* main thread only: see hd-jobs.c */
+    HdWorkspaceHost host;
     char *name;
     char *path;
     HdMetadata *md;
@@ -34,7 +36,8 @@ typedef enum {
 
 typedef struct {
     HdWorkspace *ws;
-    GDBusMethodInvocation *invocation; /* NULL for hocusd's own jobs */
+    HdWorkspaceDone done; /* NULL for hocusd's own jobs */
+    gpointer done_data;
     OpKind kind;
     gboolean force;
     char *name;
@@ -46,7 +49,6 @@ typedef struct {
 static void op_free(Op *op)
 {
     hd_workspace_unref(op->ws);
-    g_clear_object(&op->invocation);
     g_free(op->name);
     g_free(op->pool);
     g_free(op->volume);
@@ -95,23 +97,26 @@ static void cancel_stop_timer(HdWorkspace *ws)
     }
 }
 
-static void start_op(HdWorkspace *ws, GDBusMethodInvocation *invocation, OpKind kind,
-                     gboolean force);
+static void start_op(HdWorkspace *ws, OpKind kind, gboolean force, HdWorkspaceDone done,
+                     gpointer done_data);
+
+static gboolean is_active(HdState s)
+{
+    return s != HD_STATE_SHUTOFF && s != HD_STATE_CRASHED && s != HD_STATE_UNKNOWN;
+}
 
 static gboolean on_stop_timeout(gpointer data)
 {
     HdWorkspace *ws = data;
 
     ws->stop_timer = 0;
-    if (!ws->attached || ws->state == HD_STATE_SHUTOFF || ws->busy)
+    if (!ws->attached || !is_active(ws->state) || ws->busy)
         return G_SOURCE_REMOVE;
     g_warning("Workspace %s did not shut down within %u s; powering it off", ws->name,
-              ws->d->config->stop_timeout_s);
-    start_op(ws, NULL, OP_STOP, TRUE);
+              ws->host.stop_timeout_s);
+    start_op(ws, OP_STOP, TRUE, NULL, NULL);
     return G_SOURCE_REMOVE;
 }
-
-static gboolean is_active(HdState s);
 
 static void op_done(GObject *source, GAsyncResult *res, gpointer user_data)
 {
@@ -126,14 +131,14 @@ static void op_done(GObject *source, GAsyncResult *res, gpointer user_data)
         /* Kept on the object: a client that was not watching can still see why. */
         if (op->kind == OP_START || (op->kind == OP_STOP && op->force))
             set_last_error(ws, error->message);
-        if (op->invocation != NULL)
-            g_dbus_method_invocation_return_gerror(g_steal_pointer(&op->invocation), error);
+        if (op->done != NULL)
+            op->done(ws, error, op->done_data);
         return;
     }
     /* The state read right after the RPC, unless a lifecycle event newer than
      * that read came in meanwhile (a guest that powers off at once). */
-    if (info != NULL && ws->attached && ws->state_changes == op->state_changes)
-        hd_workspace_set_state(ws, info->state);
+    if (info != NULL && ws->attached)
+        hd_workspace_apply_read_state(ws, op->state_changes, info->state);
     switch (op->kind) {
     case OP_START:
         g_message("Workspace %s: started", ws->name);
@@ -142,13 +147,13 @@ static void op_done(GObject *source, GAsyncResult *res, gpointer user_data)
     case OP_STOP:
         if (op->force) {
             g_message("Workspace %s: powered off", ws->name);
-        } else if (is_active(ws->state)) {
+        } else if (is_active(ws->state) && ws->attached) {
             g_message("Workspace %s: shutdown requested; power-off in %u s unless it stops",
-                      ws->name, ws->d->config->stop_timeout_s);
+                      ws->name, ws->host.stop_timeout_s);
             cancel_stop_timer(ws);
-            ws->stop_timer = g_timeout_add_seconds_full(
-                G_PRIORITY_DEFAULT, ws->d->config->stop_timeout_s, on_stop_timeout,
-                hd_workspace_ref(ws), (GDestroyNotify)hd_workspace_unref);
+            ws->stop_timer = g_timeout_add_seconds_full(G_PRIORITY_DEFAULT, ws->host.stop_timeout_s,
+                                                        on_stop_timeout, hd_workspace_ref(ws),
+                                                        (GDestroyNotify)hd_workspace_unref);
         } else {
             g_message("Workspace %s: shut down", ws->name);
         }
@@ -156,21 +161,22 @@ static void op_done(GObject *source, GAsyncResult *res, gpointer user_data)
     case OP_DELETE:
         g_message("Workspace %s: deleted (domain and disk %s)", ws->name, op->volume);
         /* This object: a workspace made meanwhile under the same name stays. */
-        hd_inventory_remove_workspace(ws->d, ws, NULL);
+        if (ws->attached && ws->host.deleted != NULL)
+            ws->host.deleted(ws, ws->host.user_data);
         break;
     }
-    if (op->invocation != NULL)
-        g_dbus_method_invocation_return_value(g_steal_pointer(&op->invocation), NULL);
+    if (op->done != NULL)
+        op->done(ws, NULL, op->done_data);
 }
 
-static void start_op(HdWorkspace *ws, GDBusMethodInvocation *invocation, OpKind kind,
-                     gboolean force)
+static void start_op(HdWorkspace *ws, OpKind kind, gboolean force, HdWorkspaceDone done,
+                     gpointer done_data)
 {
     Op *op = g_new0(Op, 1);
 
     op->ws = hd_workspace_ref(ws);
-    /* The handler owns the invocation's reference; returning a reply consumes it. */
-    op->invocation = invocation;
+    op->done = done;
+    op->done_data = done_data;
     op->kind = kind;
     op->force = force;
     op->name = g_strdup(ws->name);
@@ -178,73 +184,114 @@ static void start_op(HdWorkspace *ws, GDBusMethodInvocation *invocation, OpKind 
     op->volume = g_strdup(ws->md->volume);
     op->state_changes = ws->state_changes;
     ws->busy = TRUE;
-    hd_job_run(ws->d, op_thread, op, (GDestroyNotify)op_free, op_done, NULL);
+    hd_job_run(ws->host.hv, op_thread, op, (GDestroyNotify)op_free, op_done, NULL);
 }
 
-/* Common refusals; TRUE when the call may go on. */
-static gboolean check_callable(HdWorkspace *ws, GDBusMethodInvocation *invocation)
+/* Common refusals; TRUE when the operation may go on. */
+static gboolean check_callable(HdWorkspace *ws, GError **error)
 {
     if (!ws->attached) {
-        g_dbus_method_invocation_return_error(invocation, HD_ERROR, HD_ERROR_NOT_FOUND,
-                                              "workspace %s no longer exists", ws->name);
+        g_set_error(error, HD_ERROR, HD_ERROR_NOT_FOUND, "workspace %s no longer exists", ws->name);
         return FALSE;
     }
     if (ws->busy) {
-        g_dbus_method_invocation_return_error(
-            invocation, HD_ERROR, HD_ERROR_BUSY,
-            "workspace %s has another operation in progress; try again", ws->name);
+        g_set_error(error, HD_ERROR, HD_ERROR_BUSY,
+                    "workspace %s has another operation in progress; try again", ws->name);
         return FALSE;
     }
     return TRUE;
 }
 
-static gboolean is_active(HdState s)
+gboolean hd_workspace_start(HdWorkspace *ws, HdWorkspaceDone done, gpointer user_data,
+                            GError **error)
 {
-    return s != HD_STATE_SHUTOFF && s != HD_STATE_CRASHED && s != HD_STATE_UNKNOWN;
+    if (!check_callable(ws, error))
+        return FALSE;
+    if (is_active(ws->state)) {
+        g_set_error(error, HD_ERROR, HD_ERROR_INVALID_STATE, "workspace %s is already %s", ws->name,
+                    hd_state_to_string(ws->state));
+        return FALSE;
+    }
+    start_op(ws, OP_START, FALSE, done, user_data);
+    return TRUE;
+}
+
+gboolean hd_workspace_stop(HdWorkspace *ws, gboolean force, HdWorkspaceDone done,
+                           gpointer user_data, GError **error)
+{
+    if (!check_callable(ws, error))
+        return FALSE;
+    if (!is_active(ws->state)) {
+        g_set_error(error, HD_ERROR, HD_ERROR_INVALID_STATE,
+                    "workspace %s is not running (state %s)", ws->name,
+                    hd_state_to_string(ws->state));
+        return FALSE;
+    }
+    start_op(ws, OP_STOP, force, done, user_data);
+    return TRUE;
+}
+
+gboolean hd_workspace_delete(HdWorkspace *ws, HdWorkspaceDone done, gpointer user_data,
+                             GError **error)
+{
+    if (!check_callable(ws, error))
+        return FALSE;
+    if (is_active(ws->state)) {
+        g_set_error(error, HD_ERROR, HD_ERROR_INVALID_STATE,
+                    "workspace %s is %s; stop it before deleting it", ws->name,
+                    hd_state_to_string(ws->state));
+        return FALSE;
+    }
+    start_op(ws, OP_DELETE, FALSE, done, user_data);
+    return TRUE;
+}
+
+/* ---- the D-Bus methods: each replies when its operation is done ---- */
+
+static void reply(HdWorkspace *ws, const GError *error, gpointer user_data)
+{
+    GDBusMethodInvocation *invocation = user_data;
+
+    if (error != NULL)
+        g_dbus_method_invocation_return_gerror(invocation, error);
+    else
+        g_dbus_method_invocation_return_value(invocation, NULL);
+}
+
+/* The handler owns the invocation's reference; a reply consumes it. */
+static gboolean refused(GDBusMethodInvocation *invocation, GError *error)
+{
+    g_dbus_method_invocation_take_error(invocation, error);
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 static gboolean handle_start(HdDbusWorkspace *iface, GDBusMethodInvocation *invocation,
                              HdWorkspace *ws)
 {
-    if (!check_callable(ws, invocation))
-        return G_DBUS_METHOD_INVOCATION_HANDLED;
-    if (is_active(ws->state)) {
-        g_dbus_method_invocation_return_error(invocation, HD_ERROR, HD_ERROR_INVALID_STATE,
-                                              "workspace %s is already %s", ws->name,
-                                              hd_state_to_string(ws->state));
-        return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
-    start_op(ws, invocation, OP_START, FALSE);
+    GError *error = NULL;
+
+    if (!hd_workspace_start(ws, reply, invocation, &error))
+        return refused(invocation, error);
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 static gboolean handle_stop(HdDbusWorkspace *iface, GDBusMethodInvocation *invocation,
                             gboolean force, HdWorkspace *ws)
 {
-    if (!check_callable(ws, invocation))
-        return G_DBUS_METHOD_INVOCATION_HANDLED;
-    if (!is_active(ws->state)) {
-        g_dbus_method_invocation_return_error(invocation, HD_ERROR, HD_ERROR_INVALID_STATE,
-                                              "workspace %s is not running (state %s)", ws->name,
-                                              hd_state_to_string(ws->state));
-        return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
-    start_op(ws, invocation, OP_STOP, force);
+    GError *error = NULL;
+
+    if (!hd_workspace_stop(ws, force, reply, invocation, &error))
+        return refused(invocation, error);
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 static gboolean handle_delete(HdDbusWorkspace *iface, GDBusMethodInvocation *invocation,
                               HdWorkspace *ws)
 {
-    if (!check_callable(ws, invocation))
-        return G_DBUS_METHOD_INVOCATION_HANDLED;
-    if (is_active(ws->state)) {
-        g_dbus_method_invocation_return_error(invocation, HD_ERROR, HD_ERROR_INVALID_STATE,
-                                              "workspace %s is %s; stop it before deleting it",
-                                              ws->name, hd_state_to_string(ws->state));
-        return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
-    start_op(ws, invocation, OP_DELETE, FALSE);
+    GError *error = NULL;
+
+    if (!hd_workspace_delete(ws, reply, invocation, &error))
+        return refused(invocation, error);
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -255,12 +302,16 @@ static void publish_spec(HdWorkspace *ws)
     hd_dbus_workspace_set_created_usec(ws->iface, (guint64)MAX(ws->md->created_usec, 0));
 }
 
-HdWorkspace *hd_workspace_new(HdDaemon *d, HdMetadata *md, const char *uuid, HdState state)
+HdWorkspace *hd_workspace_new(const HdWorkspaceHost *host, HdMetadata *md, const char *uuid,
+                              HdState state)
 {
     HdWorkspace *ws = g_new0(HdWorkspace, 1);
 
     ws->refcount = 1;
-    ws->d = d;
+    ws->host = *host;
+    ws->host.hv = hd_hypervisor_ref(host->hv);
+    if (host->objects != NULL)
+        ws->host.objects = g_object_ref(host->objects);
     ws->md = md;
     ws->name = g_strdup(md->spec->name);
     ws->path = hd_name_to_object_path(ws->name);
@@ -275,7 +326,8 @@ HdWorkspace *hd_workspace_new(HdDaemon *d, HdMetadata *md, const char *uuid, HdS
     g_signal_connect(ws->iface, "handle-stop", G_CALLBACK(handle_stop), ws);
     g_signal_connect(ws->iface, "handle-delete", G_CALLBACK(handle_delete), ws);
     hd_dbus_object_skeleton_set_workspace(ws->object, ws->iface);
-    g_dbus_object_manager_server_export(d->object_manager, G_DBUS_OBJECT_SKELETON(ws->object));
+    if (ws->host.objects != NULL)
+        g_dbus_object_manager_server_export(ws->host.objects, G_DBUS_OBJECT_SKELETON(ws->object));
     ws->attached = TRUE;
     return ws;
 }
@@ -294,6 +346,8 @@ void hd_workspace_unref(HdWorkspace *ws)
     g_signal_handlers_disconnect_by_data(ws->iface, ws);
     g_object_unref(ws->iface);
     g_object_unref(ws->object);
+    hd_hypervisor_unref(ws->host.hv);
+    g_clear_object(&ws->host.objects);
     hd_metadata_free(ws->md);
     g_free(ws->uuid);
     g_free(ws->path);
@@ -307,7 +361,13 @@ void hd_workspace_detach(HdWorkspace *ws)
         return;
     ws->attached = FALSE;
     cancel_stop_timer(ws);
-    g_dbus_object_manager_server_unexport(ws->d->object_manager, ws->path);
+    if (ws->host.objects != NULL)
+        g_dbus_object_manager_server_unexport(ws->host.objects, ws->path);
+}
+
+gboolean hd_workspace_is_attached(HdWorkspace *ws)
+{
+    return ws->attached;
 }
 
 void hd_workspace_update(HdWorkspace *ws, HdMetadata *md, const char *uuid)
@@ -333,6 +393,19 @@ void hd_workspace_set_state(HdWorkspace *ws, HdState state)
         cancel_stop_timer(ws);
     /* The generated setter emits PropertiesChanged only when the value differs. */
     hd_dbus_workspace_set_state(ws->iface, hd_state_to_string(state));
+}
+
+gboolean hd_workspace_apply_read_state(HdWorkspace *ws, guint seen, HdState state)
+{
+    if (ws->state_changes != seen)
+        return FALSE;
+    hd_workspace_set_state(ws, state);
+    return TRUE;
+}
+
+guint hd_workspace_get_state_changes(HdWorkspace *ws)
+{
+    return ws->state_changes;
 }
 
 HdState hd_workspace_get_state(HdWorkspace *ws)
