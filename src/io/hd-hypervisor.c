@@ -22,8 +22,9 @@ struct _HdHypervisor {
 
     GMutex lock; /* guards conn: worker threads take references */
     virConnectPtr conn;
-    int lifecycle_id;         /* event callback id on conn, -1 when none */
-    struct _ConnWatch *watch; /* close-callback state of conn */
+    int lifecycle_id;                /* event callback id on conn, -1 when none */
+    struct _ConnWatch *watch;        /* close-callback state of conn */
+    struct _ConnWatch *registration; /* the reference registered with conn, or NULL */
 
     gboolean started;
     gboolean stopped;
@@ -38,6 +39,11 @@ struct _HdHypervisor {
  * connection is handed to the main loop: a close that libvirt reports in
  * between is remembered here (closed), and open_done then treats the
  * connection as already lost instead of publishing a dead one.
+ *
+ * The registration holds a reference of its own, dropped by whoever
+ * unregisters the callback, after unregistering. It is not given to libvirt
+ * as a free function: drivers without close callbacks (test:///) accept the
+ * registration and never call it, which leaked every connection's watch.
  */
 typedef struct _ConnWatch {
     gint refcount;
@@ -104,6 +110,7 @@ static void close_report_free(gpointer data)
 typedef struct {
     virConnectPtr conn;
     int lifecycle_id;
+    ConnWatch *registration;
 } Closing;
 
 static gpointer close_thread(gpointer data)
@@ -113,7 +120,10 @@ static gpointer close_thread(gpointer data)
     /* On a dead connection these fail at once; on a live one they are RPCs. */
     if (c->lifecycle_id >= 0)
         virConnectDomainEventDeregisterAny(c->conn, c->lifecycle_id);
-    virConnectUnregisterCloseCallback(c->conn, on_close);
+    if (c->registration != NULL) {
+        virConnectUnregisterCloseCallback(c->conn, on_close);
+        watch_unref(c->registration);
+    }
     virConnectClose(c->conn);
     g_free(c);
     return NULL;
@@ -134,6 +144,7 @@ static void drop_connection(HdHypervisor *hv)
     c = g_new0(Closing, 1);
     c->conn = hv->conn;
     c->lifecycle_id = hv->lifecycle_id;
+    c->registration = g_steal_pointer(&hv->registration);
     hv->conn = NULL;
     hv->lifecycle_id = -1;
     w = g_steal_pointer(&hv->watch);
@@ -205,6 +216,7 @@ typedef struct {
     virConnectPtr conn;
     int lifecycle_id;
     ConnWatch *watch;
+    ConnWatch *registration;
 } OpenResult;
 
 static void open_result_free(OpenResult *r)
@@ -213,7 +225,10 @@ static void open_result_free(OpenResult *r)
     if (r->conn != NULL) {
         if (r->lifecycle_id >= 0)
             virConnectDomainEventDeregisterAny(r->conn, r->lifecycle_id);
-        virConnectUnregisterCloseCallback(r->conn, on_close);
+        if (r->registration != NULL) {
+            virConnectUnregisterCloseCallback(r->conn, on_close);
+            watch_unref(r->registration);
+        }
         virConnectClose(r->conn);
     }
     g_free(r);
@@ -238,12 +253,12 @@ static void open_thread(GTask *task, gpointer source, gpointer task_data, GCance
     if (virConnectSetKeepAlive(r->conn, (int)hv->keepalive_interval_s, hv->keepalive_count) < 0)
         g_debug("keepalive not available on %s: %s", hv->uri, virGetLastErrorMessage());
     r->watch = g_new0(ConnWatch, 1);
-    r->watch->refcount = 2; /* the result's, and libvirt's until it unregisters */
+    r->watch->refcount = 1; /* the result's */
     r->watch->hv = hd_hypervisor_ref(hv);
-    if (virConnectRegisterCloseCallback(r->conn, on_close, r->watch, watch_unref) < 0) {
+    if (virConnectRegisterCloseCallback(r->conn, on_close, r->watch, NULL) == 0)
+        r->registration = watch_ref(r->watch);
+    else
         g_debug("close callback not available on %s: %s", hv->uri, virGetLastErrorMessage());
-        watch_unref(r->watch);
-    }
     r->lifecycle_id =
         virConnectDomainEventRegisterAny(r->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
                                          VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), hv, NULL);
@@ -282,6 +297,7 @@ static void open_done(GObject *source, GAsyncResult *res, gpointer data)
     hv->conn = r->conn;
     hv->lifecycle_id = r->lifecycle_id;
     hv->watch = g_steal_pointer(&r->watch);
+    hv->registration = g_steal_pointer(&r->registration);
     g_mutex_unlock(&hv->lock);
     g_free(r);
     hv->backoff_ms = BACKOFF_FIRST_MS;

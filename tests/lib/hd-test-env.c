@@ -183,6 +183,9 @@ gboolean hd_test_env_name_owned(HdTestEnv *env)
 gboolean hd_test_env_start_hocusd(HdTestEnv *env, GError **error)
 {
     g_autoptr(GSubprocessLauncher) l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+    g_autoptr(GPtrArray) argv = NULL;
+    const char *wrapper;
+    gint64 wait_s = 20;
     gint64 deadline;
 
     g_subprocess_launcher_set_stderr_file_path(l, env->log_path);
@@ -191,12 +194,29 @@ gboolean hd_test_env_start_hocusd(HdTestEnv *env, GError **error)
         g_auto(GStrv) kv = g_strsplit(*e, "=", 2);
         g_subprocess_launcher_setenv(l, kv[0], kv[1] != NULL ? kv[1] : "", TRUE);
     }
-    env->hocusd =
-        g_subprocess_launcher_spawn(l, error, env_path("HD_HOCUSD"), "--config", env->config_path,
-                                    "--bus-address", env->address, "--verbose", NULL);
+    /* HD_TEST_HOCUSD_WRAPPER (scripts/sanitizers.sh: valgrind) runs hocusd under a tool. */
+    wrapper = g_getenv("HD_TEST_HOCUSD_WRAPPER");
+    argv = g_ptr_array_new_with_free_func(g_free);
+    if (wrapper != NULL && *wrapper != '\0') {
+        g_auto(GStrv) words = NULL;
+
+        if (!g_shell_parse_argv(wrapper, NULL, &words, error))
+            return FALSE;
+        for (char **w = words; *w != NULL; w++)
+            g_ptr_array_add(argv, g_strdup(*w));
+        wait_s = 120; /* valgrind starts hocusd some 30 times slower */
+    }
+    g_ptr_array_add(argv, g_strdup(env_path("HD_HOCUSD")));
+    g_ptr_array_add(argv, g_strdup("--config"));
+    g_ptr_array_add(argv, g_strdup(env->config_path));
+    g_ptr_array_add(argv, g_strdup("--bus-address"));
+    g_ptr_array_add(argv, g_strdup(env->address));
+    g_ptr_array_add(argv, g_strdup("--verbose"));
+    g_ptr_array_add(argv, NULL);
+    env->hocusd = g_subprocess_launcher_spawnv(l, (const char *const *)argv->pdata, error);
     if (env->hocusd == NULL)
         return FALSE;
-    deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+    deadline = g_get_monotonic_time() + wait_s * G_USEC_PER_SEC;
     while (g_get_monotonic_time() < deadline) {
         if (hd_test_env_name_owned(env) && hocusd_ready(env))
             return TRUE;
@@ -208,8 +228,8 @@ gboolean hd_test_env_start_hocusd(HdTestEnv *env, GError **error)
         g_autofree char *log = NULL;
         g_file_get_contents(env->log_path, &log, NULL, NULL);
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                    "hocusd did not take %s and answer within 20 s; its log:\n%s", HD_DBUS_NAME,
-                    log != NULL ? log : "(none)");
+                    "hocusd did not take %s and answer within %" G_GINT64_FORMAT " s; its log:\n%s",
+                    HD_DBUS_NAME, wait_s, log != NULL ? log : "(none)");
     }
     return FALSE;
 }
@@ -225,6 +245,16 @@ int hd_test_env_stop_hocusd(HdTestEnv *env, int signum)
     g_subprocess_wait(env->hocusd, NULL, NULL);
     status = g_subprocess_get_status(env->hocusd);
     g_clear_object(&env->hocusd);
+    /* A checking tool's verdict: valgrind (HD_TEST_HOCUSD_WRAPPER, with
+     * --error-exitcode=99) or ASan/LSan (exitcode=99) found memory errors
+     * or leaks in hocusd. hocusd itself never exits with 99. */
+    if (WIFEXITED(status) && WEXITSTATUS(status) == HD_TEST_TOOL_FOUND_ERRORS) {
+        g_autofree char *log = NULL;
+
+        g_file_get_contents(env->log_path, &log, NULL, NULL);
+        g_error("a checking tool found errors in hocusd (exit status %d); its log:\n%s",
+                HD_TEST_TOOL_FOUND_ERRORS, log != NULL ? log : "(none)");
+    }
     return status;
 }
 

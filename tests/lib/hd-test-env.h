@@ -35,6 +35,9 @@ void hd_test_env_free(HdTestEnv *env);
 
 /* (Re)start hocusd and wait until it owns its name. FALSE if it did not. */
 gboolean hd_test_env_start_hocusd(HdTestEnv *env, GError **error);
+/* The exit status checking tools (valgrind, ASan) are told to give when they
+ * find errors in hocusd; stopping such a hocusd fails the test. */
+#define HD_TEST_TOOL_FOUND_ERRORS 99
 /* Stop hocusd with a signal (0: none, it is exiting already) and wait for it;
  * returns its wait status. */
 int hd_test_env_stop_hocusd(HdTestEnv *env, int signum);
