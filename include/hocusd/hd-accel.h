@@ -23,7 +23,6 @@ typedef enum {
     HD_ACCEL_MODE_TCG,  /* TCG, never probes */
 } HdAccelMode;
 
-const char *hd_accel_mode_to_string(HdAccelMode mode);
 gboolean hd_accel_mode_from_string(const char *text, HdAccelMode *mode);
 
 /* The CPU definitions a KVM guest may get, in the order auto tries them. */

@@ -28,6 +28,5 @@ const char *hd_agent_channel_path(HdAgentChannel *c);
 gboolean hd_agent_channel_connected(HdAgentChannel *c);
 /* Lines dropped for exceeding the bound, and ticks whose budget ran out. */
 guint64 hd_agent_channel_oversized(HdAgentChannel *c);
-guint64 hd_agent_channel_throttled(HdAgentChannel *c);
 
 G_END_DECLS

@@ -8,7 +8,7 @@ G_BEGIN_DECLS
 /*
  * One error domain for the whole daemon. Each code maps to a D-Bus error name
  * "dev.hocus.Hocusd1.Error.<Name>" so that clients see the same reason the
- * daemon logged (see hd_error_dbus_name()).
+ * daemon logged (registered with GDBus by hd_error_quark()).
  */
 #define HD_ERROR (hd_error_quark())
 
@@ -27,6 +27,5 @@ typedef enum {
 #define HD_ERROR_N_CODES (HD_ERROR_BUSY + 1)
 
 GQuark hd_error_quark(void);
-const char *hd_error_dbus_name(HdError code);
 
 G_END_DECLS

@@ -43,7 +43,6 @@ void hd_hypervisor_stop(HdHypervisor *hv);
 HdHypervisor *hd_hypervisor_ref(HdHypervisor *hv);
 void hd_hypervisor_unref(HdHypervisor *hv);
 
-const char *hd_hypervisor_get_uri(HdHypervisor *hv);
 gboolean hd_hypervisor_is_connected(HdHypervisor *hv);
 
 /*

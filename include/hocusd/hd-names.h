@@ -29,7 +29,4 @@ gboolean hd_name_validate(const char *name, GError **error);
  */
 char *hd_name_to_object_path(const char *name);
 
-/* NULL when path is not a valid workspace object path. */
-char *hd_name_from_object_path(const char *path);
-
 G_END_DECLS

@@ -20,11 +20,6 @@ static const char *const cpu_names[HD_CPU_N_CHOICES] = {
     "kvm64",
 };
 
-const char *hd_accel_mode_to_string(HdAccelMode mode)
-{
-    return (guint)mode < G_N_ELEMENTS(mode_names) ? mode_names[mode] : "auto";
-}
-
 gboolean hd_accel_mode_from_string(const char *text, HdAccelMode *mode)
 {
     for (guint i = 0; i < G_N_ELEMENTS(mode_names); i++) {

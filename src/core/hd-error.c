@@ -27,12 +27,3 @@ GQuark hd_error_quark(void)
                                        G_N_ELEMENTS(hd_error_entries));
     return (GQuark)quark;
 }
-
-const char *hd_error_dbus_name(HdError code)
-{
-    for (gsize i = 0; i < G_N_ELEMENTS(hd_error_entries); i++) {
-        if (hd_error_entries[i].error_code == (gint)code)
-            return hd_error_entries[i].dbus_error_name;
-    }
-    return hd_error_entries[0].dbus_error_name;
-}

@@ -50,18 +50,3 @@ char *hd_name_to_object_path(const char *name)
     g_strdelimit(path + strlen(HD_DBUS_WORKSPACE_PREFIX), "-", '_');
     return path;
 }
-
-char *hd_name_from_object_path(const char *path)
-{
-    g_autofree char *name = NULL;
-
-    if (path == NULL || !g_str_has_prefix(path, HD_DBUS_WORKSPACE_PREFIX))
-        return NULL;
-    name = g_strdup(path + strlen(HD_DBUS_WORKSPACE_PREFIX));
-    if (strchr(name, '-') != NULL)
-        return NULL;
-    g_strdelimit(name, "_", '-');
-    if (!hd_name_validate(name, NULL))
-        return NULL;
-    return g_steal_pointer(&name);
-}

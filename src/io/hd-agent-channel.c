@@ -22,7 +22,6 @@ struct _HdAgentChannel {
     gboolean connected;
     guint64 last_attempt_usec;
     HdLineBuf lines;
-    guint64 throttled;
 };
 
 static void disconnect(HdAgentChannel *c)
@@ -80,7 +79,6 @@ static gboolean on_ready(GSocket *socket, GIOCondition cond, gpointer user_data)
         return G_SOURCE_REMOVE;
     }
     /* Budget spent: stop reading until the next tick. */
-    c->throttled++;
     g_clear_pointer(&c->source, g_source_unref);
     return G_SOURCE_REMOVE;
 }
@@ -165,9 +163,4 @@ gboolean hd_agent_channel_connected(HdAgentChannel *c)
 guint64 hd_agent_channel_oversized(HdAgentChannel *c)
 {
     return c->lines.oversized;
-}
-
-guint64 hd_agent_channel_throttled(HdAgentChannel *c)
-{
-    return c->throttled;
 }

@@ -362,11 +362,6 @@ void hd_hypervisor_start(HdHypervisor *hv)
     schedule_connect(hv, 0);
 }
 
-const char *hd_hypervisor_get_uri(HdHypervisor *hv)
-{
-    return hv->uri;
-}
-
 gboolean hd_hypervisor_is_connected(HdHypervisor *hv)
 {
     gboolean up;

@@ -158,11 +158,6 @@ void hd_accelerator_connected(HdAccelerator *a)
     hd_job_run(a->d->hv, choose_thread, job, (GDestroyNotify)choose_job_free, choose_done, a);
 }
 
-const HdAccelVerdict *hd_accelerator_get(HdAccelerator *a)
-{
-    return a->chosen ? &a->verdict : NULL;
-}
-
 void hd_accelerator_wait(HdAccelerator *a, HdAcceleratorReady func, gpointer user_data)
 {
     Waiter *w;

@@ -80,7 +80,6 @@ void hd_accelerator_free(HdAccelerator *a);
 /* libvirt is connected: choose now, if not chosen yet. */
 void hd_accelerator_connected(HdAccelerator *a);
 /* NULL until chosen. */
-const HdAccelVerdict *hd_accelerator_get(HdAccelerator *a);
 /* func runs once the verdict is in (at once if it is), or with NULL at shutdown. */
 typedef void (*HdAcceleratorReady)(const HdAccelVerdict *verdict, gpointer user_data);
 void hd_accelerator_wait(HdAccelerator *a, HdAcceleratorReady func, gpointer user_data);

@@ -403,11 +403,6 @@ gboolean hd_workspace_apply_read_state(HdWorkspace *ws, guint seen, HdState stat
     return TRUE;
 }
 
-guint hd_workspace_get_state_changes(HdWorkspace *ws)
-{
-    return ws->state_changes;
-}
-
 HdState hd_workspace_get_state(HdWorkspace *ws)
 {
     return ws->state;

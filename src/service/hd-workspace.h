@@ -52,12 +52,11 @@ gboolean hd_workspace_delete(HdWorkspace *ws, HdWorkspaceDone done, gpointer use
 void hd_workspace_set_state(HdWorkspace *ws, HdState state);
 /*
  * A state read back by a job that started when the workspace had seen
- * `seen` state changes (hd_workspace_get_state_changes). A read is older
+ * `seen` state changes. A read is older
  * than any lifecycle event applied after the job started, so it is applied
  * only if none was. TRUE if applied.
  */
 gboolean hd_workspace_apply_read_state(HdWorkspace *ws, guint seen, HdState state);
-guint hd_workspace_get_state_changes(HdWorkspace *ws);
 HdState hd_workspace_get_state(HdWorkspace *ws);
 const char *hd_workspace_get_name(HdWorkspace *ws);
 const char *hd_workspace_get_path(HdWorkspace *ws);

@@ -53,16 +53,19 @@ static void test_name_validate(void **state)
     assert_false(hd_name_validate(NULL, NULL));
 }
 
-static void test_object_path_round_trip(void **state)
+/* Valid object paths, and distinct names give distinct paths ('-' maps to '_',
+ * which names never contain). */
+static void test_object_paths(void **state)
 {
-    static const char *const names[] = { "a", "my-ws", "x-1-2-3", "dev2" };
+    static const char *const names[] = { "a", "my-ws", "x-1-2-3", "x-1-23", "x-12-3", "dev2" };
+    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
     for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
-        g_autofree char *path = hd_name_to_object_path(names[i]);
-        g_autofree char *back = hd_name_from_object_path(path);
+        char *path = hd_name_to_object_path(names[i]);
 
         assert_true(g_variant_is_object_path(path));
-        assert_string_equal(back, names[i]);
+        assert_false(g_hash_table_contains(seen, path));
+        g_hash_table_add(seen, path);
     }
     {
         g_autofree char *p = hd_name_to_object_path("my-ws");
@@ -70,32 +73,11 @@ static void test_object_path_round_trip(void **state)
     }
 }
 
-static void test_object_path_rejects(void **state)
-{
-    static const char *const paths[] = {
-        "/dev/hocus/Hocusd1",
-        "/dev/hocus/Hocusd1/workspace/",
-        "/dev/hocus/Hocusd1/workspace/My",
-        "/dev/hocus/Hocusd1/workspace/a/b",
-        "/dev/hocus/Hocusd1/workspace/a-b", /* '-' cannot appear in a path */
-        "/other/workspace/a",
-        "/dev/hocus/Hocusd1/workspace/_a",
-    };
-
-    for (gsize i = 0; i < G_N_ELEMENTS(paths); i++) {
-        g_autofree char *name = hd_name_from_object_path(paths[i]);
-        if (name != NULL)
-            fail_msg("path '%s' gave name '%s'", paths[i], name);
-    }
-    assert_null(hd_name_from_object_path(NULL));
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_name_validate),
-        cmocka_unit_test(test_object_path_round_trip),
-        cmocka_unit_test(test_object_path_rejects),
+        cmocka_unit_test(test_object_paths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
