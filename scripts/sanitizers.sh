@@ -4,7 +4,7 @@
 # UndefinedBehaviorSanitizer (build-asan), leaks checked in both; then under
 # valgrind memcheck: the core and io unit suites, the integration suite with
 # every hocusd it starts running under valgrind, and the in-process service
-# tests. A memory error or a definite leak fails the run: in hocusd, the
+# and libvirt-connection tests. A memory error or a definite leak fails the run: in hocusd, the
 # integration tests see the tools' exit status 99 when they stop it
 # (tests/lib/hd-test-env.c). scripts/test.sh runs this after the main suites;
 # by hand (as root, services started as for scripts/test.sh):
@@ -40,8 +40,8 @@ if $valgrind; then
     say "Integration suite with hocusd under valgrind memcheck"
     HD_TEST_HOCUSD_WRAPPER="$vg" meson test -C "$HOCUS_BUILD" --suite integration --no-rebuild \
         --print-errorlogs --timeout-multiplier 4 || rc=1
-    say "In-process service tests under valgrind memcheck"
-    meson test -C "$HOCUS_BUILD" service-core --no-rebuild --print-errorlogs \
+    say "In-process service and libvirt-connection tests under valgrind memcheck"
+    meson test -C "$HOCUS_BUILD" service-core hypervisor --no-rebuild --print-errorlogs \
         --timeout-multiplier 4 --wrapper "$vg" || rc=1
 fi
 exit $rc
