@@ -6,7 +6,8 @@
 # missing, and exit 0 after --count lines.
 set -euo pipefail
 agent=$1
-command -v jq >/dev/null || { echo "SKIP: jq is not installed"; exit 77; }
+. "$(dirname "$0")/../lib/skip.sh"
+command -v jq >/dev/null || skip "jq is not installed"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

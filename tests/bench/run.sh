@@ -66,7 +66,7 @@ rm -f "$BENCH_OUT/raw.jsonl"
 
 # The e2e library: the private bus, hocusd, guest console helpers, clean-up at
 # exit. A missing prerequisite is an error here, not a skip.
-E2E_SKIP_STATUS=1
+HD_ALLOW_SKIPS=0
 . "$ROOT/tests/e2e/lib.sh"
 . "$BENCH_DIR/lib.sh"
 . "$BENCH_DIR/daemon.sh"

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hd-test-env.h"
 #include "hocusd/hd-hypervisor.h"
 
 #define URI "qemu:///system"
@@ -151,18 +152,15 @@ int main(void)
     };
     g_autofree char *virt_admin = g_find_program_in_path("virt-admin");
 
-    if (geteuid() != 0) {
-        g_printerr("SKIP: needs root (libvirtd's admin socket)\n");
-        return 77;
-    }
-    if (!g_file_test("/run/libvirt/libvirt-sock", G_FILE_TEST_EXISTS)) {
-        g_printerr("SKIP: libvirtd is not running (scripts/services.sh start)\n");
-        return 77;
-    }
-    if (virt_admin == NULL) {
-        g_printerr("SKIP: virt-admin is not installed (apt-get install libvirt-clients)\n");
-        return 77;
-    }
+    if (geteuid() != 0)
+        return hd_test_skip("needs root (libvirtd's admin socket)");
+
+    if (!g_file_test("/run/libvirt/libvirt-sock", G_FILE_TEST_EXISTS))
+        return hd_test_skip("libvirtd is not running (scripts/services.sh start)");
+
+    if (virt_admin == NULL)
+        return hd_test_skip("virt-admin is not installed (apt-get install libvirt-clients)");
+
     hd_hypervisor_global_init();
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

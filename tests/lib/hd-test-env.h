@@ -20,8 +20,18 @@ typedef struct {
     char *hocusctl;        /* see hd_test_env_hocusctl() */
 } HdTestEnv;
 
-/* NULL (with reason) when the test cannot run here: exit 77 with it. */
+/* NULL (with reason) when the test cannot run here: return hd_test_skip(reason). */
 const char *hd_test_env_unavailable(gboolean need_libvirtd);
+
+/*
+ * The exit status of a test that cannot run here: 77 (meson: skipped) after
+ * "SKIP: why", or 1 after "FAIL: ..." when skipping is not allowed: under
+ * CI=true or HD_ALLOW_SKIPS=0 (scripts/test.sh's default); HD_ALLOW_SKIPS=1
+ * allows it even under CI. tests/lib/skip.sh is the shell tests' twin.
+ */
+int hd_test_skip(const char *why);
+/* Whether a test may skip (same rule); a cmocka case skips or fails with it. */
+gboolean hd_test_skips_allowed(void);
 
 /*
  * Start the bus and hocusd. config_json is merged over a base config that

@@ -3,7 +3,8 @@
 # Every C file in the tree is formatted with the project's .clang-format.
 set -euo pipefail
 cd "$1"
-command -v clang-format >/dev/null || { echo "SKIP: clang-format is not installed"; exit 77; }
+. "$(dirname "$0")/../lib/skip.sh"
+command -v clang-format >/dev/null || skip "clang-format is not installed"
 # The project's own files: git's list in a checkout; in a release tarball (no
 # .git, or inside someone else's repository) the source folders, without what
 # builds leave there (guest-image/out holds a whole Debian tree, headers too).

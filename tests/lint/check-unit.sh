@@ -5,7 +5,8 @@
 # tree's man pages (verify checks Documentation=man: entries).
 set -euo pipefail
 unit=$1 hocusd=$2 srcdir=$3
-command -v systemd-analyze >/dev/null || { echo "SKIP: systemd-analyze is not installed"; exit 77; }
+. "$(dirname "$0")/../lib/skip.sh"
+command -v systemd-analyze >/dev/null || skip "systemd-analyze is not installed"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 sed "s|^ExecStart=[^ ]*|ExecStart=$hocusd|" "$unit" > "$tmp/hocusd.service"

@@ -4,7 +4,8 @@
 # it checks the project's files and not what builds leave in the tree.
 set -euo pipefail
 root=$1
-command -v clang-format >/dev/null || { echo "SKIP: clang-format is not installed"; exit 77; }
+. "$(dirname "$0")/../lib/skip.sh"
+command -v clang-format >/dev/null || skip "clang-format is not installed"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for d in src include tests guest-image; do

@@ -206,14 +206,12 @@ int main(void)
         cmocka_unit_test(test_nobody_refused_by_bus),
     };
 
-    if (why != NULL) {
-        g_print("SKIP: %s\n", why);
-        return 77;
-    }
-    if (g == NULL) {
-        g_print("SKIP: no 'hocus' group on this machine (scripts/setup.sh creates it)\n");
-        return 77;
-    }
+    if (why != NULL)
+        return hd_test_skip(why);
+
+    if (g == NULL)
+        return hd_test_skip("no 'hocus' group on this machine (scripts/setup.sh creates it)");
+
     hocus_gid = g->gr_gid;
     return cmocka_run_group_tests(tests, setup, teardown);
 }

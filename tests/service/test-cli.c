@@ -267,9 +267,8 @@ int main(void)
         cmocka_unit_test(test_hocusctl_metrics_views),
     };
 
-    if (why != NULL) {
-        g_printerr("SKIP: %s\n", why);
-        return 77;
-    }
+    if (why != NULL)
+        return hd_test_skip(why);
+
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -409,9 +409,8 @@ int main(void)
 
     if (g_getenv("HD_TEST_HOCUSD_WRAPPER") != NULL)
         tick_ms = 500;
-    if (why != NULL) {
-        g_printerr("SKIP: %s\n", why);
-        return 77;
-    }
+    if (why != NULL)
+        return hd_test_skip(why);
+
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -106,9 +106,8 @@ int main(void)
         cmocka_unit_test(test_notify_protocol),
     };
 
-    if (why != NULL) {
-        g_printerr("SKIP: %s\n", why);
-        return 77;
-    }
+    if (why != NULL)
+        return hd_test_skip(why);
+
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
