@@ -45,6 +45,8 @@ void hd_test_env_free(HdTestEnv *env);
 
 /* (Re)start hocusd and wait until it owns its name. FALSE if it did not. */
 gboolean hd_test_env_start_hocusd(HdTestEnv *env, GError **error);
+/* Start hocusd and return at once. */
+gboolean hd_test_env_spawn_hocusd(HdTestEnv *env, GError **error);
 /* The exit status checking tools (valgrind, ASan) are told to give when they
  * find errors in hocusd; stopping such a hocusd fails the test. */
 #define HD_TEST_TOOL_FOUND_ERRORS 99
