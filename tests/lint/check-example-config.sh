@@ -5,7 +5,12 @@
 set -euo pipefail
 hocusd=$1 example=$2
 "$hocusd" --config "$example" --check-config
-want=$("$hocusd" --config "$example" --dump-config)
+# The built-in defaults: what hocusd dumps for an empty configuration (not
+# for the example itself, which would only echo the example back).
+empty=$(mktemp)
+trap 'rm -f "$empty"' EXIT
+echo '{}' > "$empty"
+want=$("$hocusd" --config "$empty" --dump-config)
 got=$(cat "$example")
 if [ "$want" != "$got" ]; then
     echo "$example differs from the defaults hocusd dumps:"
