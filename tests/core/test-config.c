@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <json.h>
 #include <string.h>
 
 #include "hocusd/hd-config.h"
@@ -160,12 +161,104 @@ static void test_dump_round_trip(void **state)
     assert_string_equal(json, json2);
 }
 
+/* Every key, none at its default (and each a valid value). */
+static const char every_key[] =
+    "{"
+    "\"libvirt_uri\": \"qemu+ssh://h/system\","
+    "\"libvirt_keepalive\": {\"interval_s\": 7, \"count\": 4},"
+    "\"accelerator\": \"tcg\","
+    "\"accelerator_probe\": {\"timeout_s\": 33, \"emulator\": \"/usr/bin/qemu-x\","
+    " \"domain_type\": \"qemu\"},"
+    "\"bus\": \"session\","
+    "\"state_dir\": \"/srv/state\","
+    "\"image_dir\": \"/srv/images\","
+    "\"storage_pool\": \"pool2\","
+    "\"network\": \"default\","
+    "\"sample_interval_ms\": 2500,"
+    "\"balloon_period_s\": 3,"
+    "\"stop_timeout_s\": 17,"
+    "\"tcg_tb_cache_mib\": 128,"
+    "\"guest\": {\"kernel\": \"/k/vmlinuz\", \"initrd\": \"/k/initrd\","
+    " \"cmdline\": \"console=ttyS0 quiet\", \"shared_dir\": \"/k\"},"
+    "\"damon_reclaim\": {\"enabled\": true, \"min_age_ms\": 7000, \"quota_ms\": 50,"
+    " \"quota_size\": 1048576, \"quota_reset_interval_ms\": 2000, \"wmarks_high\": 900,"
+    " \"wmarks_mid\": 800, \"wmarks_low\": 100, \"skip_anon\": false},"
+    "\"defaults\": {\"vcpus\": 3, \"memory_max\": 2147483648, \"memory_min\": 268435456,"
+    " \"disk_size\": 10737418240},"
+    "\"pressure\": {\"some_avg10_warning\": 12.5, \"some_avg10_critical\": 55.0},"
+    "\"metrics\": {\"idle_cpu_percent\": 2.5, \"idle_after_s\": 90,"
+    " \"reclaim_min_jump\": 33554432, \"reclaim_timeout_s\": 60, \"agent_channel\": false,"
+    " \"agent_budget\": 8192},"
+    "\"host_root\": \"/tmp/host\""
+    "}";
+
+/* Leaf keys as "a.b" paths with their values, from a parsed JSON object. */
+static void collect_leaves(json_object *o, const char *prefix, GHashTable *out)
+{
+    json_object_object_foreach(o, key, val)
+    {
+        g_autofree char *path = *prefix ? g_strconcat(prefix, ".", key, NULL) : g_strdup(key);
+
+        if (json_object_is_type(val, json_type_object))
+            collect_leaves(val, path, out);
+        else
+            g_hash_table_insert(out, g_steal_pointer(&path), val);
+    }
+}
+
+/*
+ * A configuration with every key away from its default is dumped back as
+ * read: a key the parser ignores, or the writer leaves out or writes from
+ * the default, fails here. A key added to the defaults and not to
+ * every_key fails too.
+ */
+static void test_every_key_round_trips(void **state)
+{
+    g_autoptr(HdConfig) def = hd_config_new_default();
+    g_autofree char *def_json = hd_config_to_json(def);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(HdConfig) c = parse(every_key, &error);
+    g_autofree char *dumped = NULL;
+    json_object *want = json_tokener_parse(every_key);
+    json_object *got = NULL, *defaults = json_tokener_parse(def_json);
+    g_autoptr(GHashTable) want_leaves =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(GHashTable) def_leaves = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    GHashTableIter it;
+    gpointer key, val;
+
+    if (c == NULL)
+        fail_msg("every_key does not parse: %s", error->message);
+    dumped = hd_config_to_json(c);
+    got = json_tokener_parse(dumped);
+    assert_non_null(want);
+    assert_non_null(got);
+    assert_non_null(defaults);
+    if (!json_object_equal(want, got))
+        fail_msg("dumped back differently:\n%s", dumped);
+    collect_leaves(want, "", want_leaves);
+    collect_leaves(defaults, "", def_leaves);
+    g_hash_table_iter_init(&it, def_leaves);
+    while (g_hash_table_iter_next(&it, &key, &val)) {
+        json_object *mine = g_hash_table_lookup(want_leaves, key);
+
+        if (mine == NULL)
+            fail_msg("key %s is not in every_key", (const char *)key);
+        if (json_object_equal(mine, val))
+            fail_msg("key %s is at its default in every_key", (const char *)key);
+    }
+    assert_int_equal(g_hash_table_size(want_leaves), g_hash_table_size(def_leaves));
+    json_object_put(want);
+    json_object_put(got);
+    json_object_put(defaults);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),        cmocka_unit_test(test_values),
         cmocka_unit_test(test_bad_input),       cmocka_unit_test(test_nul_byte),
-        cmocka_unit_test(test_dump_round_trip),
+        cmocka_unit_test(test_dump_round_trip), cmocka_unit_test(test_every_key_round_trips),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
