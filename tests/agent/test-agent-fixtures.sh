@@ -55,8 +55,14 @@ expect full '.recipe.ok == true and (.recipe.missing | length) == 0' "$l"
 expect full '.mem.total == 1025388544 and .cgroup.file == 430080000' "$l"
 expect full '.recipe.damon_reclaim.enabled == false' "$l"
 expect full '.reclaim.enabled == true and .reclaim.ops >= 1' "$l"
-# It really wrote to memory.reclaim: half of (420000 KiB - 16 MiB floor).
+# Asked for half of (420000 KiB - 16 MiB floor), and really wrote it to
+# memory.reclaim (the fixture file keeps the last write), without an error.
 expect full ".reclaim.requested_bytes == $(( (420000 * 1024 - 16 * 1048576) / 2 ))" "$l"
+expect full '.reclaim.errors == 0' "$l"
+written=$(cat "$tmp/full/sys/fs/cgroup/memory.reclaim")
+[ "$written" = "$(jq -r .reclaim.last_step_bytes <<< "$l")" ] ||
+    { echo "FAIL full: memory.reclaim holds '$written', the agent reports $(jq -c .reclaim <<< "$l")"; exit 1; }
+echo "ok   full: memory.reclaim holds the $written bytes asked for"
 
 cp -r "$tmp/full" "$tmp/nopsi"; rm -r "$tmp/nopsi/proc/pressure"
 l=$(run nopsi)
@@ -68,6 +74,7 @@ l=$(run nocg)
 expect nocg '(.recipe.missing | index("cgroup2_memory")) != null and .cgroup.anon == null' "$l"
 # No cgroup: the file figure comes from /proc/meminfo, and reclaim writes fail (counted).
 expect nocg '.cgroup.file == 430080000' "$l"
+expect nocg '.reclaim.ops >= 1 and .reclaim.errors == .reclaim.ops' "$l"
 
 cp -r "$tmp/full" "$tmp/nodamon"; rm -r "$tmp/nodamon/sys/module/damon_reclaim"
 l=$(run nodamon)
