@@ -1,7 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# A workspace boots on real QEMU with the whole recipe in its definition, and
-# survives hocusd being SIGKILLed and libvirtd being restarted.
+# A workspace boots on real QEMU with the whole recipe in its definition,
+# survives hocusd being SIGKILLed and libvirtd being restarted, stops
+# gracefully when its guest honours the ACPI power button and is powered off
+# at stop_timeout_s when it does not.
 . "$(dirname "$0")/lib.sh"
 
 # DAMON_RECLAIM is off by default; on here so that its parameters are checked too.
@@ -72,10 +74,35 @@ kill -0 "$pid" || fail "QEMU died when libvirtd restarted"
 [ "$(state_of "$ws")" = running ] || fail "$ws not running after the reconnect"
 grep -q "Lost the libvirt connection" "$E2E_DIR/hocusd.log" || fail "no log line for the lost connection"
 
-note "graceful stop (ACPI power button) and delete"
+note "graceful stop: the guest honours the ACPI power button, well before stop_timeout_s (45 s)"
 t0=$(now)
 hocusctl stop "$ws" --timeout 60 >/dev/null
-measure "acpi_stop_seconds=$(elapsed "$t0")"
+secs=$(elapsed "$t0")
+measure "acpi_stop_seconds=$secs"
+[ "$(state_of "$ws")" = shutoff ] || fail "$ws is $(state_of "$ws") after stop"
+grep -q "Workspace $ws did not shut down within" "$E2E_DIR/hocusd.log" &&
+    fail "the graceful stop of $ws was forced"
+grep -q "Workspace $ws: powered off" "$E2E_DIR/hocusd.log" && fail "$ws was powered off, not shut down"
+awk -v s="$secs" 'BEGIN { exit !(s < 40) }' || fail "the ACPI stop took $secs s, near stop_timeout_s"
+
+note "forced stop: a guest that ignores the power button is powered off at stop_timeout_s (8 s)"
+write_config '"stop_timeout_s": 8'
+stop_pid "$HOCUSD_PID"
+start_hocusd
+boot "$ws" >/dev/null
+guest_run "$ws" 10 "rm /etc/acpi/PWRF/00000080" || fail "cannot remove the guest's power-button handler"
+t0=$(now)
+hocusctl stop "$ws" --timeout 60 >/dev/null
+secs=$(elapsed "$t0")
+measure "forced_stop_seconds=$secs"
+[ "$(state_of "$ws")" = shutoff ] || fail "$ws is $(state_of "$ws") after the forced stop"
+grep -q "Workspace $ws did not shut down within 8 s; powering it off" "$E2E_DIR/hocusd.log" ||
+    fail "the log does not say that $ws was forced"
+grep -q "Workspace $ws: powered off" "$E2E_DIR/hocusd.log" || fail "the log does not say powered off"
+# GLib's second timers may fire up to 1/4 s early.
+awk -v s="$secs" 'BEGIN { exit !(s >= 7.5 && s < 30) }' || fail "the forced stop took $secs s, not about 8"
+
+note "delete"
 disk=$(virsh -c $URI vol-path "$ws.qcow2" --pool hocusd-e2e)
 [ -f "$disk" ] || fail "no disk file $disk"
 hocusctl delete "$ws" >/dev/null
