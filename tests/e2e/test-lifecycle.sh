@@ -123,4 +123,15 @@ last=$(hocusctl --json show "$bad" | jq -r .last_error)
 [ "$(hocusctl --json show "$bad" | jq -r .last_error_usec)" != 0 ] || fail "no LastErrorUsec"
 hocusctl show "$bad" | grep -q "^Last error:   .*$bad.qcow2" || fail "show does not print the last error"
 hocusctl status | grep -q "^  $bad: .*$bad.qcow2" || fail "status does not print the last error"
+note "a disk file already named like a new workspace's: AlreadyExists, and the file is left alone"
+new_name dup exists
+echo "somebody's data" > "$E2E_IMAGES/$dup.qcow2"
+sum=$(sha256sum < "$E2E_IMAGES/$dup.qcow2")
+rc=0
+out=$(hocusctl create "$dup" 2>&1) || rc=$?
+[ "$rc" != 0 ] || fail "create over an existing $dup.qcow2 succeeded"
+grep -q "already exists" <<< "$out" || fail "create said: $out"
+[ "$(sha256sum < "$E2E_IMAGES/$dup.qcow2")" = "$sum" ] || fail "$dup.qcow2 was changed"
+if virsh -c $URI dominfo "$dup" >/dev/null 2>&1; then fail "a domain $dup was left defined"; fi
+hocusctl show "$dup" >/dev/null 2>&1 && fail "hocusd lists $dup"
 echo "PASS"
