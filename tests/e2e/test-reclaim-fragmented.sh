@@ -50,9 +50,11 @@ freed=$((300 * 1024))
 measure "frag_order0 peak_mib=$(mib "$peak") after_mib=$(mib "$final") returned_mib=$(mib "$ret")/300 seconds_to_50pct=$t50 seconds_to_90pct=$t90"
 measure "frag_order_default($order) peak_mib=$(mib "$cpeak") after_90s_mib=$(mib "$cfinal") returned_mib=$(mib "$cret")/300"
 
-# "Most": the guest kernel reports about a sixteenth of a free list per 2 s
-# pass, so scattered pages come back with a half-life near 20 s (measured:
-# 50 % at 20 s, 69 % at 90 s); the benchmark suite reports the exact curve.
-[ $((ret * 10)) -ge $((freed * 6)) ] || fail "order 0 returned only $(mib "$ret") of 300 MiB within 90 s (want most of it)"
+# A functional bar, not a speed bar: the guest kernel reports about a
+# sixteenth of a free list per 2 s pass, so scattered pages come back with a
+# half-life near 20 s (measured 62-69 % at 90 s on TCG); a third is far out of
+# that variance and far above what the default order returns (about none).
+# The benchmark suite reports the curve itself.
+[ $((ret * 3)) -ge "$freed" ] || fail "order 0 returned only $(mib "$ret") of 300 MiB within 90 s (want a third at least)"
 [ $((cret * 4)) -le "$ret" ] || fail "the default order returned $(mib "$cret") MiB, not far less than order 0's $(mib "$ret")"
 echo PASS
