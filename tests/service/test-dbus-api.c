@@ -403,6 +403,92 @@ static void test_sigterm_exits_cleanly(void **state)
     assert_true(hd_test_env_start_hocusd(env, &error));
 }
 
+/* ---- signals clients rely on ---- */
+
+typedef struct {
+    GPtrArray *seen; /* "Added <path>", "Removed <path>", "State <value>", in order */
+} Signals;
+
+static void on_signal(GDBusConnection *c, const char *sender, const char *path, const char *iface,
+                      const char *signal, GVariant *params, gpointer user_data)
+{
+    Signals *s = user_data;
+
+    if (strcmp(signal, "InterfacesAdded") == 0 || strcmp(signal, "InterfacesRemoved") == 0) {
+        const char *obj;
+
+        g_variant_get_child(params, 0, "&o", &obj);
+        g_ptr_array_add(s->seen,
+                        g_strdup_printf("%s %s", signal[10] == 'A' ? "Added" : "Removed", obj));
+    } else if (strcmp(signal, "PropertiesChanged") == 0) {
+        g_autoptr(GVariant) changed = g_variant_get_child_value(params, 1);
+        const char *state;
+
+        if (g_variant_lookup(changed, "State", "&s", &state))
+            g_ptr_array_add(s->seen, g_strdup_printf("State %s", state));
+    }
+}
+
+static gboolean signals_contain(Signals *s, const char *what)
+{
+    for (guint i = 0; i < s->seen->len; i++) {
+        if (strcmp(g_ptr_array_index(s->seen, i), what) == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* Iterate the main context until what was signalled, at most 5 s. */
+static void wait_signal(Signals *s, const char *what)
+{
+    gint64 end = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+
+    while (!signals_contain(s, what) && g_get_monotonic_time() < end)
+        if (!g_main_context_iteration(NULL, FALSE))
+            g_usleep(10000);
+    if (!signals_contain(s, what)) {
+        g_autofree char *all = NULL;
+
+        g_ptr_array_add(s->seen, NULL);
+        all = g_strjoinv(", ", (char **)s->seen->pdata);
+        fail_msg("no signal '%s'; got: %s", what, all);
+    }
+}
+
+/*
+ * What a client watching the object manager sees: InterfacesAdded when a
+ * workspace is created, PropertiesChanged on State as it starts and stops,
+ * InterfacesRemoved when it is deleted.
+ */
+static void test_signals(void **state)
+{
+    Signals s = { g_ptr_array_new_with_free_func(g_free) };
+    g_autofree char *path = NULL, *added = NULL, *removed = NULL;
+    guint sub_om, sub_props;
+
+    sub_om = g_dbus_connection_signal_subscribe(
+        env->conn, HD_DBUS_NAME, "org.freedesktop.DBus.ObjectManager", NULL, HD_DBUS_ROOT_PATH,
+        NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_signal, &s, NULL);
+    sub_props = g_dbus_connection_signal_subscribe(
+        env->conn, HD_DBUS_NAME, "org.freedesktop.DBus.Properties", "PropertiesChanged", NULL,
+        HD_DBUS_WORKSPACE_IFACE, G_DBUS_SIGNAL_FLAGS_MATCH_ARG0_NAMESPACE, on_signal, &s, NULL);
+
+    path = create_ok("{'name': <'signalled'>}");
+    added = g_strdup_printf("Added %s", path);
+    wait_signal(&s, added);
+    call_ws(path, "Start", NULL);
+    wait_signal(&s, "State running");
+    call_ws(path, "Stop", g_variant_new("(b)", TRUE));
+    wait_signal(&s, "State shutoff");
+    call_ws(path, "Delete", NULL);
+    removed = g_strdup_printf("Removed %s", path);
+    wait_signal(&s, removed);
+
+    g_dbus_connection_signal_unsubscribe(env->conn, sub_om);
+    g_dbus_connection_signal_unsubscribe(env->conn, sub_props);
+    g_ptr_array_unref(s.seen);
+}
+
 static int setup(void **state)
 {
     env = hd_test_env_new(NULL, NULL);
@@ -429,6 +515,7 @@ int main(void)
         cmocka_unit_test(test_policy_denies_mutations),
         cmocka_unit_test(test_policy_allows_reads),
         cmocka_unit_test(test_policy_hocus_group),
+        cmocka_unit_test(test_signals),
         cmocka_unit_test(test_sigterm_exits_cleanly),
     };
 
