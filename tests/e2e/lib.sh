@@ -119,6 +119,28 @@ new_name() {
 
 state_of() { hocusctl --json show "$1" | jq -r .state; }
 
+# libvirtd_stop / libvirtd_start: an outage of the host's libvirtd; hocusd
+# sees Connected turn false, then reconnects by itself (at most 20 s).
+libvirtd_stop() {
+    local pid
+    pid=$(pgrep -xo libvirtd) || fail "libvirtd is not running"
+    kill "$pid"
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && fail "libvirtd did not stop"
+    for _ in $(seq 1 50); do [ "$(mgr_prop Connected)" = false ] && return 0; sleep 0.1; done
+    fail "Connected did not turn false"
+}
+libvirtd_start() {
+    # Not with this test's bus as its system bus: it would exit when the test ends.
+    if [ "$(cat /proc/1/comm)" = systemd ]; then
+        systemctl start libvirtd.service
+    else
+        env -u DBUS_SYSTEM_BUS_ADDRESS setsid -f libvirtd -d
+    fi
+    for _ in $(seq 1 100); do [ "$(mgr_prop Connected)" = true ] && return 0; sleep 0.2; done
+    fail "hocusd did not reconnect to libvirtd"
+}
+
 wait_state() {
     local ws=$1 want=$2 secs=$3 i
     for i in $(seq 1 $((secs * 5))); do
