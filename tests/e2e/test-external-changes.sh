@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Changes made behind hocusd's back (virsh destroy, undefine, a redefinition
 # as with virsh edit) and while libvirtd is down (a domain's file appears,
-# another's goes): after each, hocusd's D-Bus view equals libvirt's.
+# another's goes): after each, hocusd's D-Bus view equals libvirt's. And the
+# two refusals a client retries: Busy while another operation on the
+# workspace is in flight, Unavailable while libvirtd is down.
 . "$(dirname "$0")/lib.sh"
 
 write_config
@@ -11,6 +13,7 @@ new_name run ext-run
 new_name gone ext-gone
 new_name edited ext-edit
 new_name appears ext-new
+new_name late ext-late
 for w in "$run" "$gone" "$edited"; do hocusctl create "$w" >/dev/null; done
 
 # hocusd's workspaces of this test, and libvirt's domains that carry hocusd's
@@ -40,6 +43,22 @@ boot "$run" >/dev/null
 virsh -c $URI destroy "$run" >/dev/null
 wait_state "$run" shutoff 10 || fail "$run is $(state_of "$run") after virsh destroy"
 
+note "Busy: a second operation while one is in flight (libvirtd frozen); the retry succeeds"
+lv=$(pgrep -xo libvirtd)
+kill -STOP "$lv"
+hocusctl start "$run" >/dev/null 2>&1 &
+starter=$!
+sleep 1
+rc=0
+out=$(hocusctl stop "$run" --force 2>&1) || rc=$?
+kill -CONT "$lv"
+wait "$starter" || fail "the start held up by the frozen libvirtd failed"
+[ "$rc" != 0 ] || fail "a stop during the start was not refused"
+grep -q "another operation in progress" <<< "$out" || fail "the refusal was: $out"
+wait_state "$run" running 60
+hocusctl stop "$run" --force >/dev/null || fail "the retried stop failed"
+wait_state "$run" shutoff 30
+
 note "virsh undefine: the workspace goes"
 virsh -c $URI undefine "$gone" >/dev/null
 for _ in $(seq 1 50); do hocusctl show "$gone" >/dev/null 2>&1 || break; sleep 0.2; done
@@ -67,7 +86,12 @@ sed -e "s|<name>$run</name>|<name>$appears</name>|" -e "/<uuid>/d" \
     -e "s|<hocus:name>$run</hocus:name>|<hocus:name>$appears</hocus:name>|" \
     "$confdir/$run.xml" > "$confdir/$appears.xml"
 rm "$confdir/$edited.xml"
+rc=0
+out=$(hocusctl create "$late" 2>&1) || rc=$?
+[ "$rc" != 0 ] || fail "a create while libvirtd was down succeeded"
+grep -q "not connected to libvirt" <<< "$out" || fail "the refusal was: $out"
 libvirtd_start
+hocusctl create "$late" >/dev/null || fail "the retried create failed"
 for _ in $(seq 1 50); do hocusctl show "$appears" >/dev/null 2>&1 && break; sleep 0.2; done
 hocusctl show "$appears" >/dev/null 2>&1 || fail "hocusd does not list $appears, defined while libvirtd was down"
 hocusctl show "$edited" >/dev/null 2>&1 && fail "hocusd still lists $edited, gone while libvirtd was down"
