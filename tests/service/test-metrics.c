@@ -12,7 +12,11 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <glib/gstdio.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "hd-test-env.h"
 #include "hocusd/hd-names.h"
@@ -135,7 +139,9 @@ static int setup(void **state)
 
     f->root = g_dir_make_tmp("hd-metrics-root-XXXXXX", NULL);
     make_host(f->root);
-    extra = g_strdup_printf("\"host_root\": \"%s\", \"sample_interval_ms\": %u", f->root, tick_ms);
+    extra = g_strdup_printf("\"host_root\": \"%s\", \"sample_interval_ms\": %u, "
+                            "\"metrics\": { \"idle_after_s\": 1 }",
+                            f->root, tick_ms);
     f->env = hd_test_env_new(uri, extra);
     assert_non_null(f->env);
     *state = f;
@@ -170,6 +176,27 @@ static gboolean absent(GVariant *dict, const char *key)
 
     assert_true(g_variant_lookup(dict, "Absent", "^a&s", &list));
     return g_strv_contains(list, key);
+}
+
+/* ---- Idle and Stale, as a client sees them turn ---- */
+
+static gboolean get_bool(HdTestEnv *env, const char *name)
+{
+    g_autoptr(GVariant) v = hd_test_get_property(env, ALPHA, HD_DBUS_WORKSPACE_IFACE, name);
+
+    assert_non_null(v);
+    return g_variant_get_boolean(v);
+}
+
+/* Poll a boolean property of alpha until it is want, within n ticks. */
+static gboolean wait_bool(HdTestEnv *env, const char *name, gboolean want, guint n)
+{
+    for (guint i = 0; i < n * tick_ms / 50; i++) {
+        if (get_bool(env, name) == want)
+            return TRUE;
+        g_usleep(50000);
+    }
+    return FALSE;
 }
 
 static void test_figures_and_types(void **state)
@@ -344,6 +371,8 @@ static void test_properties_changed_and_warning(void **state)
 
     assert_true(wait_u64(f->env, ALPHA, HD_DBUS_WORKSPACE_IFACE, "RssBytes", 262144ull * 1024));
     wait_steady(f->env);
+    /* The fixture's QEMU uses no CPU: once idle, it stays so. */
+    assert_true(wait_bool(f->env, "Idle", TRUE, 30));
     sub_props = g_dbus_connection_signal_subscribe(
         f->env->conn, HD_DBUS_NAME, "org.freedesktop.DBus.Properties", "PropertiesChanged", ALPHA,
         NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_signal, &w, NULL);
@@ -398,6 +427,61 @@ static void test_properties_changed_and_warning(void **state)
     g_main_loop_unref(w.loop);
 }
 
+static void set_cpu_ticks(const char *root, guint64 utime)
+{
+    g_autofree char *stat =
+        g_strdup_printf("4242 (qemu-system-x86) S 1 4242 4242 0 -1 0 0 0 0 0 "
+                        "%" G_GUINT64_FORMAT " 55 0 0 20 0 5 0 1000 2000000000 60000\n",
+                        utime);
+    put(root, "proc/4242/stat", stat);
+}
+
+/*
+ * Idle: a QEMU that uses no CPU for idle_after_s (1 s here) is idle; one
+ * that burns CPU is not, and is idle again a second after it stops.
+ * Stale: when samples stop coming (the sampler is stuck on a host file, here
+ * a FIFO nobody writes), the figures are marked stale after three ticks, and
+ * not stale once samples come again.
+ */
+static void test_idle_and_stale(void **state)
+{
+    Fixture *f = *state;
+    g_autofree char *psi = g_build_filename(f->root, "proc/pressure/memory", NULL);
+    g_autofree char *fifo = g_build_filename(f->root, "proc/pressure/memory.fifo", NULL);
+    guint64 utime = 700;
+    gboolean seen_busy = FALSE;
+    int fd;
+
+    assert_true(wait_u64(f->env, ALPHA, HD_DBUS_WORKSPACE_IFACE, "RssBytes", 262144ull * 1024));
+    if (!wait_bool(f->env, "Idle", TRUE, 30))
+        fail_msg("a QEMU using no CPU did not turn idle");
+    /* Half a CPU's worth of clock ticks per tick: far above idle_cpu_percent. */
+    for (int i = 0; i < 15 && !seen_busy; i++) {
+        utime += 100 * tick_ms / 1000 / 2 + 10;
+        set_cpu_ticks(f->root, utime);
+        g_usleep(tick_ms * 1000);
+        seen_busy = !get_bool(f->env, "Idle");
+    }
+    if (!seen_busy)
+        fail_msg("a QEMU burning CPU stayed idle");
+    if (!wait_bool(f->env, "Idle", TRUE, 30))
+        fail_msg("the QEMU did not turn idle again once it stopped using CPU");
+
+    assert_false(get_bool(f->env, "Stale"));
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    assert_int_equal(g_rename(fifo, psi), 0);
+    if (!wait_bool(f->env, "Stale", TRUE, 20))
+        fail_msg("figures did not turn stale with the sampler stuck");
+    /* Unstick the samplers (each gets the data or an end of file) and give
+     * later ones a plain file again. */
+    fd = open(psi, O_WRONLY | O_NONBLOCK);
+    assert_true(fd >= 0);
+    set_host_psi(f->root, 0.0);
+    close(fd);
+    if (!wait_bool(f->env, "Stale", FALSE, 20))
+        fail_msg("figures stayed stale once samples came again");
+}
+
 int main(void)
 {
     const char *why = hd_test_env_unavailable(FALSE);
@@ -405,6 +489,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_figures_and_types, setup, teardown),
         cmocka_unit_test_setup_teardown(test_get_metrics_matches_properties, setup, teardown),
         cmocka_unit_test_setup_teardown(test_properties_changed_and_warning, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_idle_and_stale, setup, teardown),
     };
 
     if (g_getenv("HD_TEST_HOCUSD_WRAPPER") != NULL)
