@@ -27,7 +27,22 @@ for i in 1 2 3 4; do
     prev=$seq
 done
 kill "$LINES_PID" 2>/dev/null || true
+wait "$LINES_PID" 2>/dev/null || true
 note "last line: $line"
+
+# Nobody reads for 6 s: the agent drops lines instead of blocking or queueing
+# them, and counts what it dropped.
+dropped0=$(jq -r .dropped_lines <<< "$line")
+sleep 6
+guest_run "$ws" 10 "true" || fail "the guest's shell does not answer while its agent is unread"
+coproc LINES { exec socat -u "UNIX-CONNECT:$sock" - 2>/dev/null; }
+IFS= read -r -t 10 line <&"${LINES[0]}" || fail "no line after reconnecting"
+kill "$LINES_PID" 2>/dev/null || true
+note "first line after 6 s unread: seq $(jq -r .seq <<< "$line"), dropped_lines $(jq -r .dropped_lines <<< "$line")"
+[ "$(jq -r .seq <<< "$line")" -ge $((prev + 5)) ] ||
+    fail "the agent did not keep going while unread (seq $prev -> $(jq -r .seq <<< "$line"))"
+[ "$(jq -r .dropped_lines <<< "$line")" -gt "$dropped0" ] ||
+    fail "the agent did not count the lines it dropped ($dropped0 -> $(jq -r .dropped_lines <<< "$line"))"
 
 check() { [ "$(jq -r "$1" <<< "$line")" = "$2" ] || fail "$1 is $(jq -c "$1" <<< "$line"), want $2"; }
 check .recipe.ok true

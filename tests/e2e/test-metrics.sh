@@ -114,6 +114,21 @@ grep -q "Workspace $b: ignored [1-9][0-9]* invalid agent line(s)" "$E2E_DIR/hocu
     fail "hocusd did not log the invalid lines"
 grep -q "and [1-9][0-9]* oversized" "$E2E_DIR/hocusd.log" || fail "the 10 MiB line was not counted"
 note "$(grep "ignored" "$E2E_DIR/hocusd.log" | tail -n1)"
+# ---- a guest reset: hocusd keeps reading the agent, which starts again ----
+a_up() { prop "$a" AgentLine | jq -r 'fromjson? | .uptime_ms // -1'; }
+up0=$(a_up)
+virsh -c $URI reset "$a" >/dev/null || fail "virsh reset $a failed"
+restarted=false
+for i in $(seq 1 120); do
+    up=$(a_up)
+    # The new boot's agent, read for a few lines already.
+    if [ "$up" -ge 0 ] && [ "$up" -lt "$up0" ] && [ "$up" -ge 3000 ]; then restarted=true; break; fi
+    sleep 1
+done
+$restarted || fail "no agent lines from $a after its reset (uptime_ms $up0 -> $(a_up))"
+[ "$(prop "$a" AgentConnected)" = true ] || fail "AgentConnected is not true after the reset"
+measure "agent_lines_again_after_reset_seconds=$i"
+
 note "hocusd RSS: $(rss_kib "$HOCUSD_PID") KiB"
 [ "$(rss_kib "$HOCUSD_PID")" -lt 65536 ] || fail "hocusd grew to $(rss_kib "$HOCUSD_PID") KiB"
 echo PASS
