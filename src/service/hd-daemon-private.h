@@ -8,6 +8,7 @@
 #include "hd-dbus-generated.h"
 #include "hd-inventory.h"
 #include "hd-jobs.h"
+#include "hd-publish.h"
 #include "hd-workspace.h"
 #include "hocusd/hd-accel.h"
 #include "hocusd/hd-config.h"
@@ -51,28 +52,6 @@ void hd_daemon_maybe_ready(HdDaemon *d);
 /* hd-monitor.c: the control loop (sample -> compute -> publish) and GetMetrics. */
 HdMonitor *hd_monitor_new(HdDaemon *d);
 void hd_monitor_free(HdMonitor *m);
-
-/* hd-publish.c: metric properties and GetMetrics(); computes nothing. */
-typedef struct {
-    HdVmSample sample; /* clamped */
-    const HdProcSample *proc;
-    gboolean have_used, have_footprint;
-    guint64 used;
-    double footprint;
-    const HdIdleTracker *idle;
-    const HdReclaimTracker *reclaim;
-    const HdAgentLine *agent;
-    gboolean agent_connected;
-    guint64 sample_usec;
-    gboolean stale;
-} HdVmView;
-void hd_publish_running(HdDbusWorkspace *iface, const HdVmView *view);
-void hd_publish_stopped(HdDbusWorkspace *iface, const HdSpec *spec);
-void hd_publish_host(HdDbusManager *mgr, const HdHostSample *host, const HdHostAggregates *agg,
-                     guint64 now);
-/* handle-get-metrics of the manager skeleton; user_data is the HdDaemon. */
-gboolean hd_publish_handle_get_metrics(HdDbusManager *mgr, GDBusMethodInvocation *invocation,
-                                       gpointer user_data);
 
 /* hd-accelerator.c: the accelerator verdict (KVM or TCG) and why. */
 HdAccelerator *hd_accelerator_new(HdDaemon *d);

@@ -3,8 +3,9 @@
 # The control loop against real QEMU: RSS on D-Bus matches /proc, the agent
 # channel is consumed, memory the guest frees produces a plausible reclaim
 # latency, a SIGSTOPped QEMU neither slows D-Bus nor stops the other
-# workspace's figures, and a guest that floods its channel with garbage and a
-# 10 MiB line disturbs nothing.
+# workspace's figures, a guest that floods its channel with garbage and a
+# 10 MiB line disturbs nothing, a reset guest's agent is read again, and
+# without /proc the RSS comes from libvirt.
 . "$(dirname "$0")/lib.sh"
 
 # 1 MiB per tick, so the 10 MiB line drains in seconds; the default (64 KiB)
@@ -131,4 +132,19 @@ measure "agent_lines_again_after_reset_seconds=$i"
 
 note "hocusd RSS: $(rss_kib "$HOCUSD_PID") KiB"
 [ "$(rss_kib "$HOCUSD_PID")" -lt 65536 ] || fail "hocusd grew to $(rss_kib "$HOCUSD_PID") KiB"
+
+# ---- /proc unreadable: RSS comes from libvirt's balloon statistics ----
+mkdir -p "$E2E_DIR/empty-root"
+write_config '"host_root": "'"$E2E_DIR/empty-root"'"'
+stop_pid "$HOCUSD_PID"
+start_hocusd
+for i in $(seq 1 50); do present "$a" RssBytes && break; sleep 0.2; done
+present "$a" RssBytes || fail "no RssBytes for $a without /proc: $(prop "$a" Absent)"
+lv_rss=$(virsh -c $URI domstats --balloon "$a" | sed -n 's/^ *balloon.rss=//p')
+[ -n "$lv_rss" ] || fail "libvirt reports no balloon.rss for $a"
+dbus_rss=$(prop "$a" RssBytes)
+diff=$(( dbus_rss - lv_rss * 1024 )); diff=${diff#-}
+measure "rss_dbus_without_proc=$dbus_rss rss_libvirt=$(( lv_rss * 1024 ))"
+[ $(( diff * 20 )) -le $(( lv_rss * 1024 )) ] ||
+    fail "without /proc RssBytes $dbus_rss is not within 5% of libvirt's balloon.rss $(( lv_rss * 1024 ))"
 echo PASS
