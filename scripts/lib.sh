@@ -15,7 +15,7 @@ HOCUS_PACKAGES=(
     libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils dbus libxml2-utils
     busybox-static cpio xz-utils gzip e2fsprogs debootstrap
     systemd man-db procps socat jq clang-format git gnuplot-nox
-    clang libclang-rt-14-dev valgrind
+    clang libclang-rt-14-dev valgrind prometheus curl
 )
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

@@ -12,7 +12,7 @@
  * left out of the OpenMetrics output).
  */
 
-static GVariant *get_metrics(HdCtl *ctl, GError **error)
+GVariant *hd_ctl_get_metrics(HdCtl *ctl, GError **error)
 {
     g_autoptr(HdDbusManager) manager = hd_ctl_manager(ctl, error);
     GVariant *metrics = NULL;
@@ -146,7 +146,7 @@ static void print_status(GVariant *metrics)
 static int status_once(HdCtl *ctl, gboolean one_line_json)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(GVariant) metrics = get_metrics(ctl, &error);
+    g_autoptr(GVariant) metrics = hd_ctl_get_metrics(ctl, &error);
 
     if (metrics == NULL)
         return hd_ctl_fail(ctl, error);
@@ -295,14 +295,14 @@ static gboolean number(GVariant *dict, const char *key, char *buf, gsize len)
     return TRUE;
 }
 
-static void family_header(const char *name, const char *help)
+static void family_header(GString *out, const char *name, const char *help)
 {
-    printf("# TYPE %s gauge\n", name);
+    g_string_append_printf(out, "# TYPE %s gauge\n", name);
     if (g_str_has_suffix(name, "_bytes"))
-        printf("# UNIT %s bytes\n", name);
+        g_string_append_printf(out, "# UNIT %s bytes\n", name);
     else if (g_str_has_suffix(name, "_seconds"))
-        printf("# UNIT %s seconds\n", name);
-    printf("# HELP %s %s\n", name, help);
+        g_string_append_printf(out, "# UNIT %s seconds\n", name);
+    g_string_append_printf(out, "# HELP %s %s\n", name, help);
 }
 
 /* Label values: backslash, double quote and newline are escaped. */
@@ -321,8 +321,9 @@ static char *label_escape(const char *v)
     return g_string_free(s, FALSE);
 }
 
-static void print_openmetrics(GVariant *metrics)
+char *hd_ctl_openmetrics(GVariant *metrics)
 {
+    GString *out = g_string_new(NULL);
     g_autoptr(GVariant) host = g_variant_lookup_value(metrics, "host", G_VARIANT_TYPE_VARDICT);
     g_autoptr(GVariant) wss = g_variant_lookup_value(metrics, "workspaces", NULL);
     char value[64];
@@ -333,11 +334,11 @@ static void print_openmetrics(GVariant *metrics)
 
         if (!number(host, f->property, value, sizeof(value)))
             continue;
-        family_header(name, f->help);
-        printf("%s %s\n", name, value);
+        family_header(out, name, f->help);
+        g_string_append_printf(out, "%s %s\n", name, value);
     }
     if (wss != NULL) {
-        family_header("hocusd_workspace_info", "Workspaces hocusd knows, with their state.");
+        family_header(out, "hocusd_workspace_info", "Workspaces hocusd knows, with their state.");
         GVariantIter it;
         const char *ws_name;
         GVariant *ws;
@@ -350,7 +351,8 @@ static void print_openmetrics(GVariant *metrics)
 
             g_variant_lookup(ws, "State", "&s", &state);
             state_label = label_escape(state);
-            printf("hocusd_workspace_info{workspace=\"%s\",state=\"%s\"} 1\n", label, state_label);
+            g_string_append_printf(out, "hocusd_workspace_info{workspace=\"%s\",state=\"%s\"} 1\n",
+                                   label, state_label);
             g_variant_unref(ws);
         }
         for (const Family *f = ws_families; f->property != NULL; f++) {
@@ -364,15 +366,16 @@ static void print_openmetrics(GVariant *metrics)
 
                 if (number(ws, f->property, value, sizeof(value))) {
                     if (!header)
-                        family_header(name, f->help);
+                        family_header(out, name, f->help);
                     header = TRUE;
-                    printf("%s{workspace=\"%s\"} %s\n", name, label, value);
+                    g_string_append_printf(out, "%s{workspace=\"%s\"} %s\n", name, label, value);
                 }
                 g_variant_unref(ws);
             }
         }
     }
-    puts("# EOF");
+    g_string_append(out, "# EOF\n");
+    return g_string_free(out, FALSE);
 }
 
 int hd_ctl_cmd_metrics(HdCtl *ctl, int argc, char **argv)
@@ -380,20 +383,28 @@ int hd_ctl_cmd_metrics(HdCtl *ctl, int argc, char **argv)
     g_autoptr(GError) error = NULL;
     g_autoptr(GVariant) metrics = NULL;
     g_autofree char *format = NULL;
+    gboolean http = FALSE;
     GOptionEntry entries[] = {
         { "format", 0, 0, G_OPTION_ARG_STRING, &format, NULL, NULL },
+        { "http", 0, 0, G_OPTION_ARG_NONE, &http, NULL, NULL },
         { NULL },
     };
     int rc;
 
     if (!hd_ctl_parse_options(ctl, "metrics", entries, &argc, &argv, 0, 0, &rc))
         return rc;
+    if (http) {
+        if (format != NULL)
+            return hd_ctl_usage_error(ctl, "metrics",
+                                      "--http serves OpenMetrics; --format is for the terminal");
+        return hd_ctl_serve_metrics_http(ctl);
+    }
     if (format == NULL)
         format = g_strdup(ctl->json ? "json" : "openmetrics");
     if (strcmp(format, "openmetrics") != 0 && strcmp(format, "json") != 0)
         return hd_ctl_usage_error(ctl, "metrics", "unknown format '%s' (openmetrics or json)",
                                   format);
-    metrics = get_metrics(ctl, &error);
+    metrics = hd_ctl_get_metrics(ctl, &error);
     if (metrics == NULL)
         return hd_ctl_fail(ctl, error);
     if (strcmp(format, "json") == 0) {
@@ -401,7 +412,9 @@ int hd_ctl_cmd_metrics(HdCtl *ctl, int argc, char **argv)
         hd_ctl_print_json(o);
         json_object_put(o);
     } else {
-        print_openmetrics(metrics);
+        g_autofree char *text = hd_ctl_openmetrics(metrics);
+
+        fputs(text, stdout);
     }
     return HD_CTL_OK;
 }

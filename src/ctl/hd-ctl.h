@@ -81,5 +81,11 @@ gboolean hd_ctl_wait_for_state(HdCtl *ctl, HdDbusWorkspace *ws, const char *want
 int hd_ctl_cmd_status(HdCtl *ctl, int argc, char **argv);
 int hd_ctl_cmd_top(HdCtl *ctl, int argc, char **argv);
 int hd_ctl_cmd_metrics(HdCtl *ctl, int argc, char **argv);
+GVariant *hd_ctl_get_metrics(HdCtl *ctl, GError **error);
+/* One GetMetrics() snapshot as OpenMetrics text, ending with "# EOF". */
+char *hd_ctl_openmetrics(GVariant *metrics);
+
+/* hd-ctl-http.c: metrics --http, one HTTP exchange on standard input and output. */
+int hd_ctl_serve_metrics_http(HdCtl *ctl);
 
 G_END_DECLS

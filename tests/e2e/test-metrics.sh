@@ -36,6 +36,23 @@ present "$a" GuestUsedBytes || fail "no balloon statistics for $a"
 present "$a" FootprintRatio || fail "no footprint ratio for $a"
 note "$(hocusctl status)"
 
+# ---- the balloon statistics map to the guest's own figures ----
+# GuestFreeBytes is the guest's MemFree and GuestCacheBytes its Cached (from
+# the balloon driver); the agent reads the same two from /proc/meminfo. In an
+# idle guest they agree within a few MiB (MemAvailable, the wrong mapping,
+# is some 10 MiB away from MemFree here).
+mapped=false
+for _ in 1 2 3 4 5; do
+    g=$(prop "$a" Guest)
+    d_free=$(( $(prop "$a" GuestFreeBytes) - $(jq '.mem_free.data' <<< "$g") ))
+    d_cache=$(( $(prop "$a" GuestCacheBytes) - $(jq '.mem_cached.data' <<< "$g") ))
+    d_free=${d_free#-} d_cache=${d_cache#-}
+    if [ "$d_free" -le 4194304 ] && [ "$d_cache" -le 4194304 ]; then mapped=true; break; fi
+    sleep 1
+done
+measure "balloon_vs_agent free_diff_bytes=$d_free cache_diff_bytes=$d_cache"
+$mapped || fail "balloon statistics and the agent disagree: free by $d_free, cache by $d_cache bytes"
+
 # ---- reclaim latency ----
 present "$a" ReclaimLatencySec && fail "a reclaim latency before anything was freed"
 settle_rss "$a"
@@ -81,7 +98,7 @@ port=$(guest_run "$b" 10 'for p in /sys/class/virtio-ports/*; do [ "$(cat $p/nam
 # While b floods, a's figures and agent lines keep coming and D-Bus answers.
 a_seq() { prop "$a" AgentLine | jq -r 'fromjson? | .seq // -1'; }
 a_seq0=$(a_seq) a_t0=$(prop "$a" SampleTimeUsec) t0=$(date +%s%N)
-(guest_run "$b" 120 "{ printf 'garbage\n{\"v\":1\n\377\376\n{\"v\":2,\"type\":\"telemetry\"}\n'; head -c 10485760 /dev/zero | tr '\\0' x; printf '\n{\"v\":1,\"type\":\"telemetry\",\"seq\":777}\n'; } > $port; echo written" \
+(guest_run "$b" 120 "{ printf 'garbage\n{\"v\":1\n\377\376\n{\"v\":2,\"type\":\"telemetry\"}\n'; head -c 10485760 /dev/zero | tr '\\0' x; printf '\n{\"v\":1,\"type\":\"telemetry\",\"seq\":777,\"mem\":{\"total\":68719476736,\"free\":68719476736,\"cached\":0}}\n'; } > $port; echo written" \
     > "$E2E_DIR/flood.out") &
 flooder=$!
 worst=0
@@ -111,6 +128,11 @@ done
 [ "$(prop "$b" AgentLine | jq -r 'fromjson? | .seq // empty')" = 777 ] ||
     fail "the valid line after the flood did not arrive: $(prop "$b" AgentLine)"
 kill -0 "$HOCUSD_PID" || fail "hocusd died during the flood"
+# That last line claims 64 GiB in a 1 GiB guest: published clamped to what it was given.
+[ "$(prop "$b" Guest | jq '.mem_total.data')" = "$(prop "$b" ConfiguredBytes)" ] ||
+    fail "$b's claimed 64 GiB is published as $(prop "$b" Guest | jq -c '.mem_total'), not clamped to $(prop "$b" ConfiguredBytes)"
+[ "$(prop "$b" Guest | jq '.mem_free.data')" -le "$(prop "$b" ConfiguredBytes)" ] ||
+    fail "$b's free memory is published beyond its configured size"
 grep -q "Workspace $b: ignored [1-9][0-9]* invalid agent line(s)" "$E2E_DIR/hocusd.log" ||
     fail "hocusd did not log the invalid lines"
 grep -q "and [1-9][0-9]* oversized" "$E2E_DIR/hocusd.log" || fail "the 10 MiB line was not counted"
