@@ -65,14 +65,35 @@ static HdAccelProbeConfig probe_config(const HdConfig *c, HdAccelMode mode)
 }
 
 typedef struct {
-    HdAccelProbeConfig config; /* borrows the daemon's config, which outlives the job */
+    HdAccelProbeConfig config; /* its strings are the job's own copies below */
     HdAccelVerdict verdict;
     gboolean from_cache;
+    /* Copied: hocusd may exit, and free its configuration, while the probe
+     * still runs on its worker thread (ASan caught that read after free). */
+    char *host_root, *state_dir, *kernel, *initrd, *emulator;
 } ChooseJob;
+
+static ChooseJob *choose_job_new(const HdConfig *c, HdAccelMode mode)
+{
+    ChooseJob *job = g_new0(ChooseJob, 1);
+
+    job->config = probe_config(c, mode);
+    job->config.host_root = job->host_root = g_strdup(c->host_root);
+    job->config.state_dir = job->state_dir = g_strdup(c->state_dir);
+    job->config.kernel = job->kernel = g_strdup(c->guest.kernel);
+    job->config.initrd = job->initrd = g_strdup(c->guest.initrd);
+    job->config.emulator = job->emulator = g_strdup(c->accelerator_probe.emulator);
+    return job;
+}
 
 static void choose_job_free(ChooseJob *job)
 {
     hd_accel_verdict_clear(&job->verdict);
+    g_free(job->host_root);
+    g_free(job->state_dir);
+    g_free(job->kernel);
+    g_free(job->initrd);
+    g_free(job->emulator);
     g_free(job);
 }
 
@@ -153,8 +174,7 @@ void hd_accelerator_connected(HdAccelerator *a)
     a->choosing = TRUE;
     publish(a, "",
             a->mode == HD_ACCEL_MODE_KVM ? "choosing: checking /dev/kvm" : "choosing: probing KVM");
-    job = g_new0(ChooseJob, 1);
-    job->config = probe_config(a->d->config, a->mode);
+    job = choose_job_new(a->d->config, a->mode);
     hd_job_run(a->d->hv, choose_thread, job, (GDestroyNotify)choose_job_free, choose_done, a);
 }
 
