@@ -4,9 +4,9 @@
 # UndefinedBehaviorSanitizer (build-asan), leaks checked in both; then under
 # valgrind memcheck: the core and io unit suites, the integration suite with
 # every hocusd it starts running under valgrind, and the in-process service
-# and libvirt-connection tests. A memory error or a definite leak fails the run: in hocusd, the
-# integration tests see the tools' exit status 99 when they stop it
-# (tests/lib/hd-test-env.c). scripts/test.sh runs this after the main suites;
+# and libvirt-connection tests. A memory error or a definite leak fails the
+# run: in hocusd, the integration tests see the tools' exit status 99 when
+# they stop it (tests/lib/hd-test-env.c). scripts/test.sh runs this after the main suites;
 # by hand (as root, services started as for scripts/test.sh):
 #   scripts/sanitizers.sh [--no-valgrind]
 set -euo pipefail

@@ -4,7 +4,7 @@
 # installs packages, builds, installs, builds the guest image, starts
 # libvirtd/virtlogd/D-Bus if they are not running, runs every suite (lint,
 # unit, integration, end-to-end), then the unit and integration suites again
-# under ASan+UBSan and the unit suite under valgrind (scripts/sanitizers.sh),
+# under ASan+UBSan and under valgrind (scripts/sanitizers.sh),
 # and a bounded libFuzzer run of every parser (scripts/fuzz.sh), and stops
 # what it started.
 #   scripts/test.sh [--allow-skips] [--suite NAME]... [meson test options]
