@@ -8,15 +8,13 @@
 #include "hocusd/hd-http.h"
 
 /*
- * hocusctl metrics --http: a Prometheus scrape target without an HTTP server
- * in the daemon. systemd's hocusd-metrics.socket (Accept=yes) hands each
- * connection to its own unprivileged hocusctl as standard input and output;
- * it reads one request head, answers GET /metrics with one GetMetrics()
- * snapshot as OpenMetrics text, and exits. Nothing is kept between scrapes.
+ * One HTTP exchange on standard input and output, for a socket that systemd
+ * (Accept=yes) or inetd hands over: read one request head, answer it, exit.
+ * hocusctl metrics --http serves the Prometheus scrape target with it, so no
+ * HTTP server runs inside hocusd.
  */
 
 #define REQUEST_TIMEOUT_MS 10000
-#define OPENMETRICS_TYPE   "application/openmetrics-text; version=1.0.0; charset=utf-8"
 #define TEXT_TYPE          "text/plain; charset=utf-8"
 
 /* The request head from fd 0: its length, 0 when the client closed or sent
@@ -70,18 +68,17 @@ static int respond(guint status, const char *type, const char *body, gboolean he
     return status == 200 ? HD_CTL_OK : HD_CTL_FAILED;
 }
 
-int hd_ctl_serve_metrics_http(HdCtl *ctl)
+int hd_ctl_serve_http(const char *path, const char *content_type, HdCtlHttpBody produce,
+                      gpointer user_data)
 {
     char buf[HD_HTTP_HEAD_MAX + 1];
     HdHttpRequest req = { 0 };
     g_autoptr(GError) error = NULL;
-    g_autoptr(GVariant) metrics = NULL;
     g_autofree char *body = NULL;
     const char *why = NULL;
     gboolean timed_out = FALSE, head_only;
     gsize len = read_head(buf, sizeof(buf), &timed_out);
     guint status;
-    int rc;
 
     if (len == 0)
         return timed_out ? respond(408, TEXT_TYPE, "no request within 10 s\n", FALSE)
@@ -92,18 +89,16 @@ int hd_ctl_serve_metrics_http(HdCtl *ctl)
         return respond(status, TEXT_TYPE, body, FALSE);
     }
     head_only = req.head;
-    if (strcmp(req.path, "/metrics") != 0) {
-        body = g_strdup_printf("no %s here; the metrics are at /metrics\n", req.path);
+    if (strcmp(req.path, path) != 0) {
+        body = g_strdup_printf("no %s here; try %s\n", req.path, path);
         hd_http_request_clear(&req);
         return respond(404, TEXT_TYPE, body, head_only);
     }
     hd_http_request_clear(&req);
-    metrics = hd_ctl_get_metrics(ctl, &error);
-    if (metrics == NULL) {
-        body = g_strdup_printf("hocusd did not answer: %s\n", error->message);
+    body = produce(user_data, &error);
+    if (body == NULL) {
+        body = g_strdup_printf("%s\n", error->message);
         return respond(503, TEXT_TYPE, body, head_only);
     }
-    body = hd_ctl_openmetrics(metrics);
-    rc = respond(200, OPENMETRICS_TYPE, body, head_only);
-    return rc;
+    return respond(200, content_type, body, head_only);
 }

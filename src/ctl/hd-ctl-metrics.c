@@ -12,7 +12,7 @@
  * left out of the OpenMetrics output).
  */
 
-GVariant *hd_ctl_get_metrics(HdCtl *ctl, GError **error)
+static GVariant *get_metrics(HdCtl *ctl, GError **error)
 {
     g_autoptr(HdDbusManager) manager = hd_ctl_manager(ctl, error);
     GVariant *metrics = NULL;
@@ -146,7 +146,7 @@ static void print_status(GVariant *metrics)
 static int status_once(HdCtl *ctl, gboolean one_line_json)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(GVariant) metrics = hd_ctl_get_metrics(ctl, &error);
+    g_autoptr(GVariant) metrics = get_metrics(ctl, &error);
 
     if (metrics == NULL)
         return hd_ctl_fail(ctl, error);
@@ -321,7 +321,8 @@ static char *label_escape(const char *v)
     return g_string_free(s, FALSE);
 }
 
-char *hd_ctl_openmetrics(GVariant *metrics)
+/* One GetMetrics() snapshot as OpenMetrics text, ending with "# EOF". */
+static char *openmetrics(GVariant *metrics)
 {
     GString *out = g_string_new(NULL);
     g_autoptr(GVariant) host = g_variant_lookup_value(metrics, "host", G_VARIANT_TYPE_VARDICT);
@@ -378,6 +379,18 @@ char *hd_ctl_openmetrics(GVariant *metrics)
     return g_string_free(out, FALSE);
 }
 
+/* metrics --http: what hocusd-metrics.socket runs per connection. */
+static char *scrape(gpointer user_data, GError **error)
+{
+    g_autoptr(GVariant) metrics = get_metrics(user_data, error);
+
+    if (metrics == NULL) {
+        g_prefix_error(error, "hocusd did not answer: ");
+        return NULL;
+    }
+    return openmetrics(metrics);
+}
+
 int hd_ctl_cmd_metrics(HdCtl *ctl, int argc, char **argv)
 {
     g_autoptr(GError) error = NULL;
@@ -397,14 +410,15 @@ int hd_ctl_cmd_metrics(HdCtl *ctl, int argc, char **argv)
         if (format != NULL)
             return hd_ctl_usage_error(ctl, "metrics",
                                       "--http serves OpenMetrics; --format is for the terminal");
-        return hd_ctl_serve_metrics_http(ctl);
+        return hd_ctl_serve_http(
+            "/metrics", "application/openmetrics-text; version=1.0.0; charset=utf-8", scrape, ctl);
     }
     if (format == NULL)
         format = g_strdup(ctl->json ? "json" : "openmetrics");
     if (strcmp(format, "openmetrics") != 0 && strcmp(format, "json") != 0)
         return hd_ctl_usage_error(ctl, "metrics", "unknown format '%s' (openmetrics or json)",
                                   format);
-    metrics = hd_ctl_get_metrics(ctl, &error);
+    metrics = get_metrics(ctl, &error);
     if (metrics == NULL)
         return hd_ctl_fail(ctl, error);
     if (strcmp(format, "json") == 0) {
@@ -412,7 +426,7 @@ int hd_ctl_cmd_metrics(HdCtl *ctl, int argc, char **argv)
         hd_ctl_print_json(o);
         json_object_put(o);
     } else {
-        g_autofree char *text = hd_ctl_openmetrics(metrics);
+        g_autofree char *text = openmetrics(metrics);
 
         fputs(text, stdout);
     }

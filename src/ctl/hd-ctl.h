@@ -81,11 +81,12 @@ gboolean hd_ctl_wait_for_state(HdCtl *ctl, HdDbusWorkspace *ws, const char *want
 int hd_ctl_cmd_status(HdCtl *ctl, int argc, char **argv);
 int hd_ctl_cmd_top(HdCtl *ctl, int argc, char **argv);
 int hd_ctl_cmd_metrics(HdCtl *ctl, int argc, char **argv);
-GVariant *hd_ctl_get_metrics(HdCtl *ctl, GError **error);
-/* One GetMetrics() snapshot as OpenMetrics text, ending with "# EOF". */
-char *hd_ctl_openmetrics(GVariant *metrics);
 
-/* hd-ctl-http.c: metrics --http, one HTTP exchange on standard input and output. */
-int hd_ctl_serve_metrics_http(HdCtl *ctl);
+/* hd-ctl-http.c: one HTTP exchange on standard input and output. GET or
+ * HEAD of path gets produce()'s text (NULL with error: 503), anything else
+ * the matching 4xx. The exit status: HD_CTL_OK when it answered 200. */
+typedef char *(*HdCtlHttpBody)(gpointer user_data, GError **error);
+int hd_ctl_serve_http(const char *path, const char *content_type, HdCtlHttpBody produce,
+                      gpointer user_data);
 
 G_END_DECLS

@@ -5,6 +5,7 @@
 
 #include "hd-inventory.h"
 #include "hd-jobs.h"
+#include "hd-publish.h"
 #include "hocusd/hd-error.h"
 
 /*
@@ -191,6 +192,8 @@ static HdWorkspace *apply(HdInventory *inv, const HdDomainInfo *info)
         return ws;
     }
     ws = hd_workspace_new(&inv->host, g_steal_pointer(&md), info->uuid, info->state);
+    /* No figures before its first sample: absent, not zero. */
+    hd_publish_stopped(hd_workspace_get_iface(ws), hd_workspace_get_spec(ws));
     g_hash_table_insert(inv->workspaces, g_strdup(info->name), ws);
     g_message("Workspace %s: found (%s)", info->name, hd_state_to_string(info->state));
     return ws;

@@ -478,6 +478,17 @@ static gboolean on_tick(gpointer user_data)
     return G_SOURCE_CONTINUE;
 }
 
+/* ---- GetMetrics ---- */
+
+static gboolean handle_get_metrics(HdDbusManager *mgr, GDBusMethodInvocation *invocation,
+                                   HdMonitor *m)
+{
+    g_autoptr(GPtrArray) all = hd_inventory_list(m->d->inventory);
+
+    hd_publish_get_metrics(mgr, invocation, all, m->d->config->sample_interval_ms);
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 /* ---- life cycle ---- */
 
 HdMonitor *hd_monitor_new(HdDaemon *d)
@@ -495,8 +506,8 @@ HdMonitor *hd_monitor_new(HdDaemon *d)
     /* Host figures are there before the first workspace sample. */
     hd_procfs_read_host(d->config->host_root, &host);
     publish_host(m, &host, now_usec());
-    m->get_metrics_id = g_signal_connect(d->manager, "handle-get-metrics",
-                                         G_CALLBACK(hd_publish_handle_get_metrics), d);
+    m->get_metrics_id =
+        g_signal_connect(d->manager, "handle-get-metrics", G_CALLBACK(handle_get_metrics), m);
     m->tick_id = g_timeout_add(d->config->sample_interval_ms, on_tick, m);
     return m;
 }

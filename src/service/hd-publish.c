@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #define G_LOG_DOMAIN "hocusd"
 
-#include "hd-daemon-private.h"
+#include "hd-publish.h"
 
 /*
  * The control loop's results on D-Bus: the metric properties of the manager
@@ -254,11 +254,9 @@ static void pick(GVariantBuilder *b, GDBusInterfaceSkeleton *iface, const char *
     }
 }
 
-gboolean hd_publish_handle_get_metrics(HdDbusManager *mgr, GDBusMethodInvocation *invocation,
-                                       gpointer user_data)
+void hd_publish_get_metrics(HdDbusManager *mgr, GDBusMethodInvocation *invocation,
+                            const GPtrArray *all, guint sample_interval_ms)
 {
-    HdDaemon *d = user_data;
-    g_autoptr(GPtrArray) all = hd_inventory_list(d->inventory);
     GVariantBuilder ws, top, host;
 
     g_variant_builder_init(&ws, G_VARIANT_TYPE("a{sa{sv}}"));
@@ -279,7 +277,6 @@ gboolean hd_publish_handle_get_metrics(HdDbusManager *mgr, GDBusMethodInvocation
     g_variant_builder_add(&top, "{sv}", "host", g_variant_builder_end(&host));
     g_variant_builder_add(&top, "{sv}", "workspaces", g_variant_builder_end(&ws));
     g_variant_builder_add(&top, "{sv}", "sample_interval_ms",
-                          g_variant_new_uint32(d->config->sample_interval_ms));
+                          g_variant_new_uint32(sample_interval_ms));
     hd_dbus_manager_complete_get_metrics(mgr, invocation, g_variant_builder_end(&top));
-    return TRUE;
 }

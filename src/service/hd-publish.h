@@ -8,6 +8,7 @@
 #include "hocusd/hd-metrics.h"
 #include "hocusd/hd-procfs.h"
 #include "hocusd/hd-agent-line.h"
+#include "hd-workspace.h"
 #include "hocusd/hd-spec.h"
 
 typedef struct {
@@ -28,6 +29,7 @@ void hd_publish_running(HdDbusWorkspace *iface, const HdVmView *view);
 void hd_publish_stopped(HdDbusWorkspace *iface, const HdSpec *spec);
 void hd_publish_host(HdDbusManager *mgr, const HdHostSample *host, const HdHostAggregates *agg,
                      guint64 now);
-/* handle-get-metrics of the manager skeleton; user_data is the HdDaemon. */
-gboolean hd_publish_handle_get_metrics(HdDbusManager *mgr, GDBusMethodInvocation *invocation,
-                                       gpointer user_data);
+/* The GetMetrics() reply: the manager's host figures and those of every
+ * workspace in all (HdWorkspace*, sorted by name). */
+void hd_publish_get_metrics(HdDbusManager *mgr, GDBusMethodInvocation *invocation,
+                            const GPtrArray *all, guint sample_interval_ms);

@@ -2,7 +2,6 @@
 #define G_LOG_DOMAIN "hocusd"
 
 #include "hd-jobs.h"
-#include "hd-publish.h"
 #include "hd-workspace.h"
 #include "hocusd/hd-libvirt-ops.h"
 #include "hocusd/hd-error.h"
@@ -323,8 +322,6 @@ HdWorkspace *hd_workspace_new(const HdWorkspaceHost *host, HdMetadata *md, const
     hd_dbus_workspace_set_name(ws->iface, ws->name);
     hd_dbus_workspace_set_state(ws->iface, hd_state_to_string(state));
     publish_spec(ws);
-    /* No figures before the first sample: absent, not zero. */
-    hd_publish_stopped(ws->iface, md->spec);
     g_signal_connect(ws->iface, "handle-start", G_CALLBACK(handle_start), ws);
     g_signal_connect(ws->iface, "handle-stop", G_CALLBACK(handle_stop), ws);
     g_signal_connect(ws->iface, "handle-delete", G_CALLBACK(handle_delete), ws);
