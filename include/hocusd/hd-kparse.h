@@ -58,8 +58,9 @@ bool hd_kp_cmdline_get(const char *cmdline, const char *key, char *buf, size_t l
 /* /proc/<pid>/cgroup: the cgroup v2 path ("0::PATH"); FALSE on v1-only hosts. */
 bool hd_kp_cgroup2_path(const char *text, char *path, size_t len);
 
-/* /proc/<pid>/status: "VmRSS:  1234 kB" -> 1234. */
-bool hd_kp_status_kib(const char *text, const char *key, uint64_t *kib);
+/* /proc/<pid>/statm: the second field, resident pages (the same count as
+ * VmRSS in /proc/<pid>/status, without formatting the other 50 lines). */
+bool hd_kp_statm_resident(const char *text, uint64_t *pages);
 
 /* /proc/<pid>/stat: utime + stime, in clock ticks. */
 bool hd_kp_stat_cpu_ticks(const char *text, uint64_t *ticks);

@@ -28,25 +28,6 @@ typedef struct {
 
 void hd_procfs_read_host(const char *root, HdHostSample *out);
 
-typedef struct {
-    gboolean have_pid;
-    gint64 pid;
-    gboolean have_rss;
-    guint64 rss_bytes;
-    gboolean have_cpu;
-    guint64 cpu_time_ns;
-    gboolean have_psi;
-    HdKpPsi psi; /* memory.pressure of the VM's cgroup (v2) */
-    gboolean have_ksm;
-    guint64 ksm_merging_pages;
-} HdProcSample;
-
-/* The QEMU of a domain of the system instance: pid from
- * <root>/run/libvirt/qemu/<name>.pid, then /proc/<pid>/{status,stat,cgroup,
- * ksm_merging_pages} and the cgroup's memory.pressure. */
-void hd_procfs_read_vm(const char *root, const char *cgroup2_mount, const char *name,
-                       HdProcSample *out);
-
 /* Where cgroup2 is mounted (from <root>/proc/self/mountinfo), or NULL. */
 char *hd_procfs_cgroup2_mount(const char *root);
 

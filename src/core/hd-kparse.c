@@ -259,26 +259,18 @@ bool hd_kp_cgroup2_path(const char *text, char *path, size_t len)
     return false;
 }
 
-bool hd_kp_status_kib(const char *text, const char *key, uint64_t *kib)
+bool hd_kp_statm_resident(const char *text, uint64_t *pages)
 {
-    size_t klen = strlen(key);
-    const char *line = text;
+    const char *p = text;
+    uint64_t size;
 
-    if (text == NULL)
+    /* "size resident shared text lib data dt" */
+    if (text == NULL || !parse_u64(&p, &size) || *p != ' ')
         return false;
-    while (*line != '\0') {
-        if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
-            const char *p = line + klen + 1;
-            while (*p == ' ' || *p == '\t')
-                p++;
-            return parse_u64(&p, kib) && strncmp(p, " kB", 3) == 0;
-        }
-        line = strchr(line, '\n');
-        if (line == NULL)
-            break;
-        line++;
-    }
-    return false;
+    p++;
+    if (!parse_u64(&p, pages))
+        return false;
+    return *p == ' ' || *p == '\n' || *p == '\0';
 }
 
 bool hd_kp_stat_cpu_ticks(const char *text, uint64_t *ticks)

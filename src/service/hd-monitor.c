@@ -9,12 +9,14 @@
 #include "hocusd/hd-metrics.h"
 #include "hocusd/hd-names.h"
 #include "hocusd/hd-procfs.h"
+#include "hocusd/hd-vmfiles.h"
 
 /*
  * The control loop. Every sample_interval_ms the main loop starts a sampler
- * on a worker thread (one libvirt bulk-statistics call for all domains, the
- * host's /proc and /sys files, each QEMU's /proc entries) and goes back to
- * serving D-Bus. The sampler hands back a snapshot; the main loop computes
+ * on a worker thread (one libvirt bulk-statistics call for all domains, each
+ * QEMU's kernel files kept open by hd-vmfiles.c, the host's /proc and /sys
+ * files, and a domain's XML once per domain id to find its agent channel)
+ * and goes back to serving D-Bus. The sampler hands back a snapshot; the main loop computes
  * the metrics (src/core/hd-metrics.c) and publishes them as properties.
  *
  * A QEMU that does not answer (SIGSTOPped, wedged) can hold one bulk call
@@ -38,6 +40,7 @@ typedef struct {
     HdAgentLine agent; /* last valid line; canonical NULL before one */
     guint64 bad_lines, bad_lines_logged;
     const char *last_bad_reason;
+    int channel_dom_id;  /* domain id whose XML was read for the agent channel */
     guint64 sample_usec; /* of the last sample that had a host RSS */
     gboolean running;
     gboolean stopped_published; /* hd_publish_stopped() values are on the object */
@@ -52,7 +55,8 @@ struct _HdMonitor {
     gboolean nowait_supported;
     guint64 last_applied_usec;
     char *cgroup2_mount;
-    GHashTable *vms; /* name -> VmState */
+    HdVmFiles *files; /* used by the samplers; freed with the monitor */
+    GHashTable *vms;  /* name -> VmState */
     HdPressureLevel level;
     gulong get_metrics_id;
     guint64 ticks, skipped_ticks;
@@ -72,59 +76,107 @@ static void vm_state_free(VmState *vm)
     g_free(vm);
 }
 
+static void monitor_free(HdMonitor *m)
+{
+    hd_vm_files_free(m->files);
+    g_free(m);
+}
+
 /* ---- the sampler (worker thread) ---- */
+
+typedef struct {
+    int dom_id; /* the domain id the XML was read for */
+    char *path; /* NULL: that definition has no agent channel */
+} ChannelFound;
+
+static void channel_found_free(ChannelFound *c)
+{
+    g_free(c->path);
+    g_free(c);
+}
 
 typedef struct {
     guint64 start_usec;
     char *root;
-    char *cgroup2_mount;
-    GPtrArray *running;  /* names */
-    GPtrArray *need_xml; /* names whose agent channel path is unknown */
+    HdVmFiles *files;        /* the monitor's; it outlives its samplers */
+    GPtrArray *running;      /* names */
+    gboolean want_channels;  /* metrics.agent_channel */
+    GHashTable *channel_ids; /* name -> domain id its channel was looked up for */
     gboolean nowait_supported;
     /* Results. */
     HdHostSample host;
     GHashTable *procs;    /* name -> HdProcSample */
-    GPtrArray *domstats;  /* HdDomStats, or NULL */
-    char *domstats_error; /* why domstats is NULL */
-    GHashTable *channels; /* name -> socket path */
+    GHashTable *stats;    /* name -> HdDomStats; empty when domstats_error */
+    char *domstats_error; /* why libvirt gave no statistics */
+    GHashTable *channels; /* name -> ChannelFound, for domains seen with a new id */
 } Sample;
 
 static void sample_free(Sample *s)
 {
     g_free(s->root);
-    g_free(s->cgroup2_mount);
     g_ptr_array_unref(s->running);
-    g_ptr_array_unref(s->need_xml);
+    g_hash_table_unref(s->channel_ids);
     g_hash_table_unref(s->procs);
-    if (s->domstats != NULL)
-        g_ptr_array_unref(s->domstats);
+    g_hash_table_unref(s->stats);
     g_free(s->domstats_error);
     g_hash_table_unref(s->channels);
     g_free(s);
 }
 
+static void collect_stats(virConnectPtr conn, Sample *s)
+{
+    g_autoptr(GError) error = NULL;
+    GPtrArray *list = hd_domstats_collect(conn, &s->nowait_supported, &error);
+
+    if (list == NULL) {
+        s->domstats_error = g_strdup(error->message);
+        return;
+    }
+    g_ptr_array_set_free_func(list, NULL);
+    for (guint i = 0; i < list->len; i++) {
+        HdDomStats *st = list->pdata[i];
+        g_hash_table_replace(s->stats, st->name, st);
+    }
+    g_ptr_array_unref(list);
+}
+
+/* A domain's agent channel, read from its XML when its id is new to us. */
+static void find_channel(virConnectPtr conn, Sample *s, const char *name, const HdDomStats *st)
+{
+    g_autofree char *xml = NULL;
+    ChannelFound *c;
+
+    if (!s->want_channels || st == NULL ||
+        GPOINTER_TO_INT(g_hash_table_lookup(s->channel_ids, name)) == st->id)
+        return;
+    xml = hd_libvirt_get_xml(conn, name, NULL);
+    if (xml == NULL)
+        return; /* gone meanwhile, or libvirt busy: next tick */
+    c = g_new0(ChannelFound, 1);
+    c->dom_id = st->id;
+    c->path = hd_domain_xml_channel_path(xml, HD_AGENT_CHANNEL_NAME);
+    g_hash_table_insert(s->channels, g_strdup(name), c);
+}
+
 static gpointer sample_thread(virConnectPtr conn, gpointer data, GError **error)
 {
     Sample *s = data;
-    g_autoptr(GError) local = NULL;
+    g_autoptr(GHashTable) keep = g_hash_table_new(g_str_hash, g_str_equal);
 
-    hd_procfs_read_host(s->root, &s->host);
+    /* Statistics first: where libvirt gave the CPU time, /proc/PID/stat is not read. */
+    collect_stats(conn, s);
     for (guint i = 0; i < s->running->len; i++) {
+        const char *name = s->running->pdata[i];
+        const HdDomStats *st = g_hash_table_lookup(s->stats, name);
         HdProcSample *p = g_new0(HdProcSample, 1);
 
-        hd_procfs_read_vm(s->root, s->cgroup2_mount, s->running->pdata[i], p);
-        g_hash_table_insert(s->procs, g_strdup(s->running->pdata[i]), p);
+        hd_vm_files_read(s->files, name, st == NULL || !st->have_cpu, p);
+        g_hash_table_insert(s->procs, g_strdup(name), p);
+        g_hash_table_add(keep, (gpointer)name);
+        find_channel(conn, s, name, st);
     }
-    for (guint i = 0; i < s->need_xml->len; i++) {
-        g_autofree char *xml = hd_libvirt_get_xml(conn, s->need_xml->pdata[i], NULL);
-        char *path = xml != NULL ? hd_domain_xml_channel_path(xml, HD_AGENT_CHANNEL_NAME) : NULL;
-
-        if (path != NULL)
-            g_hash_table_insert(s->channels, g_strdup(s->need_xml->pdata[i]), path);
-    }
-    s->domstats = hd_domstats_collect(conn, &s->nowait_supported, &local);
-    if (s->domstats == NULL)
-        s->domstats_error = g_strdup(local->message);
+    hd_vm_files_retain(s->files, keep);
+    hd_procfs_read_host(s->root, &s->host);
     return s;
 }
 
@@ -238,16 +290,6 @@ static void log_bad_lines(VmState *vm)
 
 /* ---- applying a snapshot ---- */
 
-static const HdDomStats *find_stats(GPtrArray *stats, const char *name)
-{
-    for (guint i = 0; stats != NULL && i < stats->len; i++) {
-        const HdDomStats *st = stats->pdata[i];
-        if (strcmp(st->name, name) == 0)
-            return st;
-    }
-    return NULL;
-}
-
 static VmState *vm_state(HdMonitor *m, const char *name)
 {
     VmState *vm = g_hash_table_lookup(m->vms, name);
@@ -268,7 +310,7 @@ static void apply_vm(HdMonitor *m, HdWorkspace *ws, Sample *snap, guint64 now)
     HdDbusWorkspace *iface = hd_workspace_get_iface(ws);
     const HdMetricsConfig *mc = &m->d->config->metrics;
     VmState *vm = vm_state(m, name);
-    const HdDomStats *st = find_stats(snap->domstats, name);
+    const HdDomStats *st = g_hash_table_lookup(snap->stats, name);
     HdProcSample empty = { 0 };
     const HdProcSample *proc = g_hash_table_lookup(snap->procs, name);
     HdVmSample s = { .configured_bytes = spec->memory_max, .vcpus = spec->vcpus };
@@ -276,7 +318,7 @@ static void apply_vm(HdMonitor *m, HdWorkspace *ws, Sample *snap, guint64 now)
                         .after_usec = (guint64)mc->idle_after_s * G_USEC_PER_SEC };
     HdReclaimParams rp = { .min_jump = mc->reclaim_min_jump,
                            .timeout_usec = (guint64)mc->reclaim_timeout_s * G_USEC_PER_SEC };
-    const char *path;
+    const ChannelFound *found;
 
     if (hd_workspace_get_state(ws) != HD_STATE_RUNNING) {
         if (vm->running || vm->channel != NULL) {
@@ -325,12 +367,17 @@ static void apply_vm(HdMonitor *m, HdWorkspace *ws, Sample *snap, guint64 now)
                "in %.1f s",
                name, vm->reclaim.latency_jump >> 20, vm->reclaim.latency_s);
 
-    path = g_hash_table_lookup(snap->channels, name);
-    if (mc->agent_channel && path != NULL &&
-        (vm->channel == NULL || strcmp(hd_agent_channel_path(vm->channel), path) != 0)) {
-        hd_agent_channel_free(vm->channel);
-        vm->channel = hd_agent_channel_new(path, mc->agent_budget, on_agent_line, vm);
-        hd_agent_channel_tick(vm->channel, now);
+    found = g_hash_table_lookup(snap->channels, name);
+    if (found != NULL) {
+        vm->channel_dom_id = found->dom_id;
+        if (found->path == NULL) {
+            g_clear_pointer(&vm->channel, hd_agent_channel_free);
+        } else if (vm->channel == NULL ||
+                   strcmp(hd_agent_channel_path(vm->channel), found->path) != 0) {
+            hd_agent_channel_free(vm->channel);
+            vm->channel = hd_agent_channel_new(found->path, mc->agent_budget, on_agent_line, vm);
+            hd_agent_channel_tick(vm->channel, now);
+        }
     }
     log_bad_lines(vm);
     publish_vm(m, vm, iface, &s, proc, now);
@@ -362,7 +409,7 @@ static void sample_done(GObject *source, GAsyncResult *res, gpointer user_data)
     m->inflight--;
     if (m->stopping) {
         if (m->inflight == 0)
-            g_free(m);
+            monitor_free(m);
         return;
     }
     if (error != NULL) {
@@ -405,8 +452,11 @@ static void tick_one(HdWorkspace *ws, gpointer user_data)
     VmState *vm = g_hash_table_lookup(a->m->vms, hd_workspace_get_name(ws));
 
     if (vm != NULL && vm->running) {
-        hd_dbus_workspace_set_stale(hd_workspace_get_iface(ws),
-                                    hd_metrics_is_stale(a->now, vm->sample_usec, a->stale_after));
+        HdDbusWorkspace *iface = hd_workspace_get_iface(ws);
+        gboolean stale = hd_metrics_is_stale(a->now, vm->sample_usec, a->stale_after);
+
+        if (hd_dbus_workspace_get_stale(iface) != stale)
+            hd_dbus_workspace_set_stale(iface, stale);
         if (vm->channel != NULL)
             hd_agent_channel_tick(vm->channel, a->now);
     }
@@ -437,8 +487,9 @@ static void add_running(HdWorkspace *ws, gpointer user_data)
     if (hd_workspace_get_state(ws) != HD_STATE_RUNNING)
         return;
     g_ptr_array_add(s->running, g_strdup(name));
-    if (m->d->config->metrics.agent_channel && (vm == NULL || vm->channel == NULL))
-        g_ptr_array_add(s->need_xml, g_strdup(name));
+    if (s->want_channels)
+        g_hash_table_insert(s->channel_ids, g_strdup(name),
+                            GINT_TO_POINTER(vm != NULL ? vm->channel_dom_id : 0));
 }
 
 static gboolean on_tick(gpointer user_data)
@@ -462,12 +513,16 @@ static gboolean on_tick(gpointer user_data)
     s = g_new0(Sample, 1);
     s->start_usec = now;
     s->root = g_strdup(d->config->host_root);
-    s->cgroup2_mount = g_strdup(m->cgroup2_mount);
+    s->files = m->files;
     s->running = g_ptr_array_new_with_free_func(g_free);
-    s->need_xml = g_ptr_array_new_with_free_func(g_free);
+    s->want_channels = d->config->metrics.agent_channel;
+    s->channel_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     s->nowait_supported = m->nowait_supported;
     s->procs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    s->channels = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    s->stats =
+        g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)hd_domstats_free);
+    s->channels = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                        (GDestroyNotify)channel_found_free);
     {
         CoverArgs args = { m, s };
 
@@ -500,6 +555,7 @@ HdMonitor *hd_monitor_new(HdDaemon *d)
     m->nowait_supported = TRUE;
     m->vms = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)vm_state_free);
     m->cgroup2_mount = hd_procfs_cgroup2_mount(d->config->host_root);
+    m->files = hd_vm_files_new(d->config->host_root, m->cgroup2_mount);
     if (m->cgroup2_mount == NULL)
         g_message("No cgroup2 mount under %s: per-workspace memory pressure is absent",
                   d->config->host_root);
@@ -524,7 +580,7 @@ void hd_monitor_free(HdMonitor *m)
     g_free(m->cgroup2_mount);
     /* Samplers still in flight hold m as user_data; the last one frees it. */
     if (m->inflight == 0)
-        g_free(m);
+        monitor_free(m);
     else
         m->stopping = TRUE;
 }

@@ -7,6 +7,7 @@
 #include "hd-dbus-generated.h"
 #include "hocusd/hd-metrics.h"
 #include "hocusd/hd-procfs.h"
+#include "hocusd/hd-vmfiles.h"
 #include "hocusd/hd-agent-line.h"
 #include "hd-workspace.h"
 #include "hocusd/hd-spec.h"

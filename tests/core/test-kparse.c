@@ -179,26 +179,23 @@ static void test_cgroup2_path(void **state)
     assert_false(hd_kp_cgroup2_path("0::/a\n", path, 0));
 }
 
-static void test_status_kib(void **state)
+static void test_statm_resident(void **state)
 {
-    const char *status = "Name:\tqemu-system-x86\n"
-                         "VmHWM:\t  900000 kB\n"
-                         "VmRSS:\t  851968 kB\n"
-                         "RssAnon:\t  800000 kB\n";
-    uint64_t kib = 0;
+    uint64_t pages = 0;
 
-    assert_true(hd_kp_status_kib(status, "VmRSS", &kib));
-    assert_int_equal(kib, 851968);
-    assert_true(hd_kp_status_kib(status, "RssAnon", &kib));
-    assert_int_equal(kib, 800000);
-    /* A prefix of a key is not the key; a missing key is absent. */
-    assert_false(hd_kp_status_kib(status, "Rss", &kib));
-    assert_false(hd_kp_status_kib(status, "VmSwap", &kib));
-    assert_false(hd_kp_status_kib("VmRSS:\tlots kB\n", "VmRSS", &kib));
-    assert_false(hd_kp_status_kib("VmRSS:\t12 MB\n", "VmRSS", &kib));
-    assert_false(hd_kp_status_kib("VmRSS:\t99999999999999999999 kB\n", "VmRSS", &kib));
-    assert_false(hd_kp_status_kib("VmRSS:", "VmRSS", &kib));
-    assert_false(hd_kp_status_kib(NULL, "VmRSS", &kib));
+    assert_true(hd_kp_statm_resident("308463 54963 2766 2073 0 84342 0\n", &pages));
+    assert_int_equal(pages, 54963);
+    assert_true(hd_kp_statm_resident("1 2", &pages));
+    assert_int_equal(pages, 2);
+    /* One field, words, a sign, two spaces, overflow, trailing junk: refused. */
+    assert_false(hd_kp_statm_resident("308463\n", &pages));
+    assert_false(hd_kp_statm_resident("a b c\n", &pages));
+    assert_false(hd_kp_statm_resident("1 -2 3\n", &pages));
+    assert_false(hd_kp_statm_resident("1  2 3\n", &pages));
+    assert_false(hd_kp_statm_resident("1 99999999999999999999 3\n", &pages));
+    assert_false(hd_kp_statm_resident("1 2x 3\n", &pages));
+    assert_false(hd_kp_statm_resident("", &pages));
+    assert_false(hd_kp_statm_resident(NULL, &pages));
 }
 
 static void test_stat_cpu_ticks(void **state)
@@ -268,7 +265,7 @@ int main(void)
         cmocka_unit_test(test_kv_and_numbers),
         cmocka_unit_test(test_thp_features_cmdline),
         cmocka_unit_test(test_cgroup2_path),
-        cmocka_unit_test(test_status_kib),
+        cmocka_unit_test(test_statm_resident),
         cmocka_unit_test(test_stat_cpu_ticks),
         cmocka_unit_test(test_cgroup2_mount),
     };

@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     hd_kp_feature_bit(text, 28);
     hd_kp_cmdline_get(text, "hocus.reclaim", buf, sizeof(buf));
     hd_kp_cgroup2_path(text, buf, sizeof(buf));
-    hd_kp_status_kib(text, "VmRSS", &v);
+    hd_kp_statm_resident(text, &v);
     hd_kp_stat_cpu_ticks(text, &v);
     hd_kp_cgroup2_mount(text, buf, sizeof(buf));
     return 0;

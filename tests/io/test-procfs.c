@@ -2,16 +2,21 @@
 /*
  * The host readers against fixture trees: a pure cgroup v2 host, a hybrid
  * host (cgroup2 at /sys/fs/cgroup/unified), and a host without PSI, KSM or
- * cgroup2, where the matching figures must be absent rather than zero.
+ * cgroup2, where the matching figures must be absent rather than zero. Then
+ * the per-workspace files against the real /proc: kept open, found again
+ * when the process is gone, closed when the workspace is.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
 #include <glib/gstdio.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "hocusd/hd-procfs.h"
+#include "hocusd/hd-vmfiles.h"
 
 static void put(const char *root, const char *path, const char *content)
 {
@@ -58,7 +63,7 @@ static void full_host(const char *root, const char *cg2)
     put(root, "sys/kernel/mm/ksm/general_profit", "-4096\n");
     put(root, "proc/self/mountinfo", mountinfo);
     put(root, "run/libvirt/qemu/dev.pid", "4242");
-    put(root, "proc/4242/status", "Name:\tqemu-system-x86\nVmRSS:\t  262144 kB\n");
+    put(root, "proc/4242/statm", "300000 65536 1000 500 0 60000 0\n");
     put(root, "proc/4242/stat",
         "4242 (qemu-system-x86) S 1 4242 4242 0 -1 4194560 12345 0 0 0 "
         "700 55 0 0 20 0 5 0 1000 2000000000 60000\n");
@@ -89,11 +94,22 @@ static void check_full(const char *root, const char *want_mount)
 
     assert_non_null(cg2);
     assert_string_equal(cg2, want_mount);
-    hd_procfs_read_vm(root, cg2, "dev", &p);
+    {
+        HdVmFiles *files = hd_vm_files_new(root, cg2);
+
+        /* Without want_cpu, stat is not read. */
+        hd_vm_files_read(files, "dev", FALSE, &p);
+        assert_true(p.have_rss);
+        assert_false(p.have_cpu);
+        hd_vm_files_read(files, "dev", TRUE, &p);
+        /* Fixture files are not kernel files: never kept open. */
+        assert_int_equal(hd_vm_files_open_count(files), 0);
+        hd_vm_files_free(files);
+    }
     assert_true(p.have_pid);
     assert_int_equal(p.pid, 4242);
     assert_true(p.have_rss);
-    assert_int_equal(p.rss_bytes, 262144ull * 1024);
+    assert_int_equal(p.rss_bytes, 65536ull * (guint64)sysconf(_SC_PAGESIZE));
     assert_true(p.have_cpu);
     assert_int_equal(p.cpu_time_ns, 755ull * (1000000000ull / (guint64)sysconf(_SC_CLK_TCK)));
     assert_true(p.have_ksm);
@@ -126,6 +142,7 @@ static void test_bare_host(void **state)
     char *root = make_root();
     HdHostSample h;
     HdProcSample p;
+    HdVmFiles *files;
     g_autofree char *cg2 = NULL;
 
     /* Old kernel: no PSI, no KSM, cgroup v1 only, no ksm_merging_pages. */
@@ -133,7 +150,7 @@ static void test_bare_host(void **state)
     put(root, "proc/self/mountinfo",
         "25 21 0:23 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n");
     put(root, "run/libvirt/qemu/dev.pid", "4242\n");
-    put(root, "proc/4242/status", "VmRSS:\t 1000 kB\n");
+    put(root, "proc/4242/statm", "2000 250 10 10 0 100 0\n");
     put(root, "proc/4242/cgroup", "4:memory:/machine/qemu-1-dev.libvirt-qemu\n");
     hd_procfs_read_host(root, &h);
     assert_true(h.have_meminfo);
@@ -143,30 +160,124 @@ static void test_bare_host(void **state)
     assert_false(h.have_ksm_profit);
     cg2 = hd_procfs_cgroup2_mount(root);
     assert_null(cg2);
-    hd_procfs_read_vm(root, cg2, "dev", &p);
+    files = hd_vm_files_new(root, cg2);
+    hd_vm_files_read(files, "dev", TRUE, &p);
     assert_true(p.have_rss);
-    assert_int_equal(p.rss_bytes, 1000 * 1024);
+    assert_int_equal(p.rss_bytes, 250ull * (guint64)sysconf(_SC_PAGESIZE));
     assert_false(p.have_cpu);
     assert_false(p.have_psi);
     assert_false(p.have_ksm);
 
     /* No pid file (not running, or another libvirt instance): nothing. */
-    hd_procfs_read_vm(root, NULL, "other", &p);
+    hd_vm_files_read(files, "other", TRUE, &p);
     assert_false(p.have_pid);
     assert_false(p.have_rss);
     /* Garbage pid files. */
     put(root, "run/libvirt/qemu/bad.pid", "-1\n");
-    hd_procfs_read_vm(root, NULL, "bad", &p);
+    hd_vm_files_read(files, "bad", TRUE, &p);
     assert_false(p.have_pid);
     put(root, "run/libvirt/qemu/bad.pid", "12ab\n");
-    hd_procfs_read_vm(root, NULL, "bad", &p);
+    hd_vm_files_read(files, "bad", TRUE, &p);
     assert_false(p.have_pid);
     put(root, "run/libvirt/qemu/bad.pid", "99999999999\n");
-    hd_procfs_read_vm(root, NULL, "bad", &p);
+    hd_vm_files_read(files, "bad", TRUE, &p);
     assert_false(p.have_pid);
+    /* A fixture changes under the same pid: each read sees it. */
+    put(root, "proc/4242/statm", "2000 300 10 10 0 100 0\n");
+    hd_vm_files_read(files, "dev", TRUE, &p);
+    assert_int_equal(p.rss_bytes, 300ull * (guint64)sysconf(_SC_PAGESIZE));
+    /* A statm that is not one: RSS absent, the rest still read. */
+    put(root, "proc/4242/statm", "lots\n");
+    hd_vm_files_read(files, "dev", TRUE, &p);
+    assert_true(p.have_pid);
+    assert_false(p.have_rss);
+    hd_vm_files_free(files);
     /* An empty directory: nothing at all, and no crash. */
     hd_procfs_read_host("/nonexistent-root", &h);
     assert_false(h.have_meminfo || h.have_psi || h.have_ksm);
+    remove_root(root);
+}
+
+static pid_t sleeper(void)
+{
+    pid_t pid = fork();
+
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        pause();
+        _exit(0);
+    }
+    return pid;
+}
+
+static void reap(pid_t pid)
+{
+    kill(pid, SIGKILL);
+    assert_int_equal(waitpid(pid, NULL, 0), pid);
+}
+
+/* A root whose proc is the real one and whose pid file names pid. */
+static void point_at(const char *root, pid_t pid)
+{
+    g_autofree char *text = g_strdup_printf("%d\n", (int)pid);
+
+    put(root, "run/libvirt/qemu/ws.pid", text);
+}
+
+static void test_kept_open(void **state)
+{
+    char *root = make_root();
+    g_autofree char *proc = g_build_filename(root, "proc", NULL);
+    g_autoptr(GHashTable) none = g_hash_table_new(g_str_hash, g_str_equal);
+    pid_t first = sleeper(), second;
+    HdVmFiles *files;
+    HdProcSample p;
+    guint kept;
+
+    assert_int_equal(symlink("/proc", proc), 0);
+    point_at(root, first);
+    files = hd_vm_files_new(root, NULL);
+    hd_vm_files_read(files, "ws", TRUE, &p);
+    assert_true(p.have_pid);
+    assert_int_equal(p.pid, first);
+    assert_true(p.have_rss && p.rss_bytes > 0);
+    assert_true(p.have_cpu);
+    /* statm and stat at least (ksm_merging_pages where the kernel has it). */
+    kept = hd_vm_files_open_count(files);
+    assert_true(kept >= 2);
+    /* The next sample reuses them: the pid file is not read again. */
+    point_at(root, 1);
+    hd_vm_files_read(files, "ws", TRUE, &p);
+    assert_int_equal(p.pid, first);
+    assert_int_equal(hd_vm_files_open_count(files), kept);
+
+    /* The process goes (a QEMU restart): its files are found again. */
+    second = sleeper();
+    point_at(root, second);
+    reap(first);
+    hd_vm_files_read(files, "ws", TRUE, &p);
+    assert_true(p.have_pid);
+    assert_int_equal(p.pid, second);
+    assert_true(p.have_rss);
+    assert_int_equal(hd_vm_files_open_count(files), kept);
+
+    /* Gone with no new process: absent, nothing left open. */
+    reap(second);
+    put(root, "run/libvirt/qemu/ws.pid", "");
+    hd_vm_files_read(files, "ws", TRUE, &p);
+    assert_false(p.have_pid);
+    assert_false(p.have_rss);
+    assert_int_equal(hd_vm_files_open_count(files), 0);
+
+    /* A workspace no longer running is forgotten. */
+    second = sleeper();
+    point_at(root, second);
+    hd_vm_files_read(files, "ws", FALSE, &p);
+    assert_true(hd_vm_files_open_count(files) >= 1);
+    hd_vm_files_retain(files, none);
+    assert_int_equal(hd_vm_files_open_count(files), 0);
+    reap(second);
+    hd_vm_files_free(files);
     remove_root(root);
 }
 
@@ -186,6 +297,7 @@ int main(void)
         cmocka_unit_test(test_unified_host),
         cmocka_unit_test(test_hybrid_host),
         cmocka_unit_test(test_bare_host),
+        cmocka_unit_test(test_kept_open),
         cmocka_unit_test(test_real_host),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -40,11 +40,13 @@ static void put(const char *root, const char *path, const char *content)
     assert_int_equal(g_rename(tmp, full), 0);
 }
 
+/* statm counts pages: kib must be a multiple of the page size. */
 static void set_rss_kib(const char *root, guint64 kib)
 {
-    g_autofree char *status =
-        g_strdup_printf("Name:\tqemu-system-x86\nVmRSS:\t%" G_GUINT64_FORMAT " kB\n", kib);
-    put(root, "proc/4242/status", status);
+    guint64 pages = kib * 1024 / (guint64)sysconf(_SC_PAGESIZE);
+    g_autofree char *statm =
+        g_strdup_printf("900000 %" G_GUINT64_FORMAT " 1000 500 0 80000 0\n", pages);
+    put(root, "proc/4242/statm", statm);
 }
 
 static void set_host_psi(const char *root, double avg10)
