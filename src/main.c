@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <locale.h>
 #include <stdio.h>
+#include <sys/resource.h>
 
 #include <gio/gio.h>
 
@@ -63,6 +64,20 @@ static int probe_accelerator(const HdConfig *config)
     g_print("reason: %s\n", verdict.reason);
     hd_accel_verdict_clear(&verdict);
     return 0;
+}
+
+/* Each running workspace keeps a few kernel files open (hd-vmfiles.c); a
+ * service starts with a soft limit of 1024 and a far higher hard one, so
+ * take the hard one (everything here uses poll, none of select's limits). */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            g_debug("Cannot raise the descriptor limit: %s", g_strerror(errno));
+    }
 }
 
 int main(int argc, char **argv)
@@ -134,6 +149,7 @@ int main(int argc, char **argv)
     if (probe)
         return probe_accelerator(config);
 
+    raise_fd_limit();
     daemon = hd_daemon_new(g_steal_pointer(&config), bus_address);
     rc = hd_daemon_run(daemon);
     hd_daemon_free(daemon);

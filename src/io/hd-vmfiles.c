@@ -168,7 +168,8 @@ HdVmFiles *hd_vm_files_new(const char *root, const char *cgroup2_mount)
     /* Half of the descriptor limit; the rest is libvirt's, D-Bus's, the agent channels'. */
     f->max_fds = 0;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
-        f->max_fds = rl.rlim_cur == RLIM_INFINITY ? G_MAXINT : (guint)MIN(rl.rlim_cur / 2, G_MAXINT);
+        f->max_fds =
+            rl.rlim_cur == RLIM_INFINITY ? G_MAXINT : (guint)MIN(rl.rlim_cur / 2, G_MAXINT);
     return f;
 }
 

@@ -2,6 +2,7 @@
 #define G_LOG_DOMAIN "hocusd"
 
 #include "hd-daemon-private.h"
+#include "hd-metrics-reply.h"
 #include "hocusd/hd-agent-channel.h"
 #include "hocusd/hd-agent-line.h"
 #include "hocusd/hd-domain-xml.h"
@@ -59,6 +60,7 @@ struct _HdMonitor {
     GHashTable *vms;  /* name -> VmState */
     HdPressureLevel level;
     gulong get_metrics_id;
+    HdMetricsReply *reply;
     guint64 ticks, skipped_ticks;
     gboolean stopping; /* hd_monitor_free() ran while samplers were out */
 };
@@ -521,8 +523,8 @@ static gboolean on_tick(gpointer user_data)
     s->procs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     s->stats =
         g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)hd_domstats_free);
-    s->channels = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                        (GDestroyNotify)channel_found_free);
+    s->channels =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)channel_found_free);
     {
         CoverArgs args = { m, s };
 
@@ -540,7 +542,7 @@ static gboolean handle_get_metrics(HdDbusManager *mgr, GDBusMethodInvocation *in
 {
     g_autoptr(GPtrArray) all = hd_inventory_list(m->d->inventory);
 
-    hd_publish_get_metrics(mgr, invocation, all, m->d->config->sample_interval_ms);
+    hd_metrics_reply_answer(m->reply, invocation, all);
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -562,6 +564,7 @@ HdMonitor *hd_monitor_new(HdDaemon *d)
     /* Host figures are there before the first workspace sample. */
     hd_procfs_read_host(d->config->host_root, &host);
     publish_host(m, &host, now_usec());
+    m->reply = hd_metrics_reply_new(d->manager, d->config->sample_interval_ms);
     m->get_metrics_id =
         g_signal_connect(d->manager, "handle-get-metrics", G_CALLBACK(handle_get_metrics), m);
     m->tick_id = g_timeout_add(d->config->sample_interval_ms, on_tick, m);
@@ -576,6 +579,7 @@ void hd_monitor_free(HdMonitor *m)
         g_source_remove(m->tick_id);
     if (m->get_metrics_id != 0)
         g_signal_handler_disconnect(m->d->manager, m->get_metrics_id);
+    g_clear_pointer(&m->reply, hd_metrics_reply_free);
     g_hash_table_unref(m->vms);
     g_free(m->cgroup2_mount);
     /* Samplers still in flight hold m as user_data; the last one frees it. */

@@ -8,7 +8,8 @@
  * and the workspaces, and GetMetrics(). No figure is computed here (see
  * hd-monitor.c and src/core/hd-metrics.c); a figure without a value is 0 on
  * the bus and its property name goes into Absent. Setting an unchanged value
- * emits nothing, so PropertiesChanged carries only what changed.
+ * emits nothing, so PropertiesChanged carries only what changed. GetMetrics()
+ * is answered by hd-metrics-reply.c.
  */
 
 /* Workspace figures that exist only while it runs and has been sampled. */
@@ -28,59 +29,56 @@ static const char *const vm_sampled_names[] = { "SampleTimeUsec",
                                                 "Guest",
                                                 NULL };
 
-/* ... and the ones that always have a value. */
-static const char *const vm_fixed_names[] = { "State",     "Stale",          "ConfiguredBytes",
-                                              "Idle",      "AgentConnected", "AgentLine",
-                                              "LastError", "Absent",         NULL };
-
-static const char *const host_metric_names[] = { "Virtualization",
-                                                 "VirtualizationReason",
-                                                 "SampleTimeUsec",
-                                                 "MemTotalBytes",
-                                                 "MemAvailableBytes",
-                                                 "PressureSomeAvg10",
-                                                 "PressureSomeAvg60",
-                                                 "PressureSomeAvg300",
-                                                 "PressureFullAvg10",
-                                                 "PressureFullAvg60",
-                                                 "PressureFullAvg300",
-                                                 "PressureLevel",
-                                                 "KsmRunning",
-                                                 "KsmSavedBytes",
-                                                 "WorkspacesRunning",
-                                                 "CommittedBytes",
-                                                 "ResidentBytes",
-                                                 "OvercommitRatio",
-                                                 "Efficiency",
-                                                 "MedianIdleRssBytes",
-                                                 "HeadroomWorkspaces",
-                                                 "Absent",
-                                                 NULL };
-
 #define ABSENT(name) g_ptr_array_add(absent, (gpointer)(name))
+
+/*
+ * A workspace property is set only when its value differs. The generated
+ * setter goes through GObject's property machinery (a lookup by name, a
+ * GValue, a comparison) even for an unchanged value; at a thousand
+ * workspaces per tick that cost more than the sampling itself.
+ */
+#define SET(iface, prop, value)                                                                    \
+    G_STMT_START                                                                                   \
+    {                                                                                              \
+        __typeof__(hd_dbus_workspace_get_##prop(iface)) v_ = (value);                              \
+        if (hd_dbus_workspace_get_##prop(iface) != v_)                                             \
+            hd_dbus_workspace_set_##prop(iface, v_);                                               \
+    }                                                                                              \
+    G_STMT_END
+
+static void set_absent(HdDbusWorkspace *iface, const char *const *names)
+{
+    const char *const *now = hd_dbus_workspace_get_absent(iface);
+
+    if (now == NULL || !g_strv_equal(now, names))
+        hd_dbus_workspace_set_absent(iface, names);
+}
 
 void hd_publish_stopped(HdDbusWorkspace *iface, const HdSpec *spec)
 {
-    hd_dbus_workspace_set_configured_bytes(iface, spec->memory_max);
-    hd_dbus_workspace_set_sample_time_usec(iface, 0);
-    hd_dbus_workspace_set_stale(iface, FALSE);
-    hd_dbus_workspace_set_rss_bytes(iface, 0);
-    hd_dbus_workspace_set_balloon_bytes(iface, 0);
-    hd_dbus_workspace_set_guest_used_bytes(iface, 0);
-    hd_dbus_workspace_set_guest_free_bytes(iface, 0);
-    hd_dbus_workspace_set_guest_cache_bytes(iface, 0);
-    hd_dbus_workspace_set_footprint_ratio(iface, 0.0);
-    hd_dbus_workspace_set_pressure_some_avg10(iface, 0.0);
-    hd_dbus_workspace_set_pressure_full_avg10(iface, 0.0);
-    hd_dbus_workspace_set_ksm_merging_pages(iface, 0);
-    hd_dbus_workspace_set_cpu_usage(iface, 0.0);
-    hd_dbus_workspace_set_idle(iface, FALSE);
-    hd_dbus_workspace_set_reclaim_latency_sec(iface, 0.0);
-    hd_dbus_workspace_set_reclaim_bytes(iface, 0);
-    hd_dbus_workspace_set_agent_connected(iface, FALSE);
-    hd_dbus_workspace_set_agent_line(iface, "");
-    hd_dbus_workspace_set_guest(iface, g_variant_new("a{sv}", NULL));
-    hd_dbus_workspace_set_absent(iface, vm_sampled_names);
+    SET(iface, configured_bytes, spec->memory_max);
+    SET(iface, sample_time_usec, 0);
+    SET(iface, stale, FALSE);
+    SET(iface, rss_bytes, 0);
+    SET(iface, balloon_bytes, 0);
+    SET(iface, guest_used_bytes, 0);
+    SET(iface, guest_free_bytes, 0);
+    SET(iface, guest_cache_bytes, 0);
+    SET(iface, footprint_ratio, 0.0);
+    SET(iface, pressure_some_avg10, 0.0);
+    SET(iface, pressure_full_avg10, 0.0);
+    SET(iface, ksm_merging_pages, 0);
+    SET(iface, cpu_usage, 0.0);
+    SET(iface, idle, FALSE);
+    SET(iface, reclaim_latency_sec, 0.0);
+    SET(iface, reclaim_bytes, 0);
+    SET(iface, agent_connected, FALSE);
+    if (g_strcmp0(hd_dbus_workspace_get_agent_line(iface), "") != 0)
+        hd_dbus_workspace_set_agent_line(iface, "");
+    if (hd_dbus_workspace_get_guest(iface) == NULL ||
+        g_variant_n_children(hd_dbus_workspace_get_guest(iface)) != 0)
+        hd_dbus_workspace_set_guest(iface, g_variant_new("a{sv}", NULL));
+    set_absent(iface, vm_sampled_names);
 }
 
 static GVariant *guest_dict(const HdAgentLine *a, guint64 limit)
@@ -130,57 +128,64 @@ void hd_publish_running(HdDbusWorkspace *iface, const HdVmView *v)
     const HdVmSample *s = &v->sample;
     const HdProcSample *proc = v->proc;
 
-    hd_dbus_workspace_set_configured_bytes(iface, s->configured_bytes);
-    hd_dbus_workspace_set_sample_time_usec(iface, v->sample_usec);
+    SET(iface, configured_bytes, s->configured_bytes);
+    SET(iface, sample_time_usec, v->sample_usec);
     if (v->sample_usec == 0)
         ABSENT("SampleTimeUsec");
-    hd_dbus_workspace_set_stale(iface, v->stale);
-    hd_dbus_workspace_set_rss_bytes(iface, s->have_rss ? s->rss_bytes : 0);
+    SET(iface, stale, v->stale);
+    SET(iface, rss_bytes, s->have_rss ? s->rss_bytes : 0);
     if (!s->have_rss)
         ABSENT("RssBytes");
-    hd_dbus_workspace_set_balloon_bytes(iface, s->have_balloon ? s->balloon_bytes : 0);
+    SET(iface, balloon_bytes, s->have_balloon ? s->balloon_bytes : 0);
     if (!s->have_balloon)
         ABSENT("BalloonBytes");
-    hd_dbus_workspace_set_guest_used_bytes(iface, v->have_used ? v->used : 0);
-    hd_dbus_workspace_set_guest_free_bytes(iface, v->have_used ? s->guest_free_bytes : 0);
-    hd_dbus_workspace_set_guest_cache_bytes(iface, v->have_used ? s->guest_cache_bytes : 0);
+    SET(iface, guest_used_bytes, v->have_used ? v->used : 0);
+    SET(iface, guest_free_bytes, v->have_used ? s->guest_free_bytes : 0);
+    SET(iface, guest_cache_bytes, v->have_used ? s->guest_cache_bytes : 0);
     if (!v->have_used) {
         ABSENT("GuestUsedBytes");
         ABSENT("GuestFreeBytes");
         ABSENT("GuestCacheBytes");
     }
-    hd_dbus_workspace_set_footprint_ratio(iface, v->have_footprint ? round4(v->footprint) : 0.0);
+    SET(iface, footprint_ratio, v->have_footprint ? round4(v->footprint) : 0.0);
     if (!v->have_footprint)
         ABSENT("FootprintRatio");
-    hd_dbus_workspace_set_pressure_some_avg10(iface, proc->have_psi ? proc->psi.some.avg10 : 0.0);
-    hd_dbus_workspace_set_pressure_full_avg10(
-        iface, proc->have_psi && proc->psi.have_full ? proc->psi.full.avg10 : 0.0);
+    SET(iface, pressure_some_avg10, proc->have_psi ? proc->psi.some.avg10 : 0.0);
+    SET(iface, pressure_full_avg10,
+        proc->have_psi && proc->psi.have_full ? proc->psi.full.avg10 : 0.0);
     if (!proc->have_psi)
         ABSENT("PressureSomeAvg10");
     if (!proc->have_psi || !proc->psi.have_full)
         ABSENT("PressureFullAvg10");
-    hd_dbus_workspace_set_ksm_merging_pages(iface, proc->have_ksm ? proc->ksm_merging_pages : 0);
+    SET(iface, ksm_merging_pages, proc->have_ksm ? proc->ksm_merging_pages : 0);
     if (!proc->have_ksm)
         ABSENT("KsmMergingPages");
-    hd_dbus_workspace_set_cpu_usage(iface, v->idle->have_usage ? round4(v->idle->usage) : 0.0);
+    SET(iface, cpu_usage, v->idle->have_usage ? round4(v->idle->usage) : 0.0);
     if (!v->idle->have_usage)
         ABSENT("CpuUsage");
-    hd_dbus_workspace_set_idle(iface, v->idle->idle);
-    hd_dbus_workspace_set_reclaim_latency_sec(
-        iface, v->reclaim->have_latency ? round4(v->reclaim->latency_s) : 0.0);
-    hd_dbus_workspace_set_reclaim_bytes(iface,
-                                        v->reclaim->have_latency ? v->reclaim->latency_jump : 0);
+    SET(iface, idle, v->idle->idle);
+    SET(iface, reclaim_latency_sec, v->reclaim->have_latency ? round4(v->reclaim->latency_s) : 0.0);
+    SET(iface, reclaim_bytes, v->reclaim->have_latency ? v->reclaim->latency_jump : 0);
     if (!v->reclaim->have_latency) {
         ABSENT("ReclaimLatencySec");
         ABSENT("ReclaimBytes");
     }
-    hd_dbus_workspace_set_agent_connected(iface, v->agent_connected);
-    hd_dbus_workspace_set_agent_line(iface, v->agent->canonical != NULL ? v->agent->canonical : "");
-    hd_dbus_workspace_set_guest(iface, guest_dict(v->agent, s->configured_bytes));
+    SET(iface, agent_connected, v->agent_connected);
+    {
+        const char *line = v->agent->canonical != NULL ? v->agent->canonical : "";
+
+        /* Guest is made from the line and ConfiguredBytes (set above, and
+         * constant while the workspace runs): a new dictionary only for a new line. */
+        if (g_strcmp0(hd_dbus_workspace_get_agent_line(iface), line) != 0 ||
+            hd_dbus_workspace_get_guest(iface) == NULL) {
+            hd_dbus_workspace_set_agent_line(iface, line);
+            hd_dbus_workspace_set_guest(iface, guest_dict(v->agent, s->configured_bytes));
+        }
+    }
     if (v->agent->canonical == NULL)
         ABSENT("Guest");
     g_ptr_array_add(absent, NULL);
-    hd_dbus_workspace_set_absent(iface, (const char *const *)absent->pdata);
+    set_absent(iface, (const char *const *)absent->pdata);
 }
 
 void hd_publish_host(HdDbusManager *mgr, const HdHostSample *h, const HdHostAggregates *agg,
@@ -238,45 +243,4 @@ void hd_publish_host(HdDbusManager *mgr, const HdHostSample *h, const HdHostAggr
 
     g_ptr_array_add(absent, NULL);
     hd_dbus_manager_set_absent(mgr, (const char *const *)absent->pdata);
-}
-
-/* ---- GetMetrics ---- */
-
-/* Add the named properties of iface, as they are on the bus now. */
-static void pick(GVariantBuilder *b, GDBusInterfaceSkeleton *iface, const char *const *names)
-{
-    g_autoptr(GVariant) all = g_dbus_interface_skeleton_get_properties(iface);
-
-    for (guint i = 0; names[i] != NULL; i++) {
-        g_autoptr(GVariant) v = g_variant_lookup_value(all, names[i], NULL);
-        if (v != NULL)
-            g_variant_builder_add(b, "{sv}", names[i], v);
-    }
-}
-
-void hd_publish_get_metrics(HdDbusManager *mgr, GDBusMethodInvocation *invocation,
-                            const GPtrArray *all, guint sample_interval_ms)
-{
-    GVariantBuilder ws, top, host;
-
-    g_variant_builder_init(&ws, G_VARIANT_TYPE("a{sa{sv}}"));
-    for (guint i = 0; i < all->len; i++) {
-        HdWorkspace *one_ws = g_ptr_array_index(all, i);
-        GDBusInterfaceSkeleton *iface = G_DBUS_INTERFACE_SKELETON(hd_workspace_get_iface(one_ws));
-        GVariantBuilder one;
-
-        g_variant_builder_init(&one, G_VARIANT_TYPE_VARDICT);
-        pick(&one, iface, vm_fixed_names);
-        pick(&one, iface, vm_sampled_names);
-        g_variant_builder_add(&ws, "{s@a{sv}}", hd_workspace_get_name(one_ws),
-                              g_variant_builder_end(&one));
-    }
-    g_variant_builder_init(&top, G_VARIANT_TYPE_VARDICT);
-    g_variant_builder_init(&host, G_VARIANT_TYPE_VARDICT);
-    pick(&host, G_DBUS_INTERFACE_SKELETON(mgr), host_metric_names);
-    g_variant_builder_add(&top, "{sv}", "host", g_variant_builder_end(&host));
-    g_variant_builder_add(&top, "{sv}", "workspaces", g_variant_builder_end(&ws));
-    g_variant_builder_add(&top, "{sv}", "sample_interval_ms",
-                          g_variant_new_uint32(sample_interval_ms));
-    hd_dbus_manager_complete_get_metrics(mgr, invocation, g_variant_builder_end(&top));
 }

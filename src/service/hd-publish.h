@@ -30,7 +30,3 @@ void hd_publish_running(HdDbusWorkspace *iface, const HdVmView *view);
 void hd_publish_stopped(HdDbusWorkspace *iface, const HdSpec *spec);
 void hd_publish_host(HdDbusManager *mgr, const HdHostSample *host, const HdHostAggregates *agg,
                      guint64 now);
-/* The GetMetrics() reply: the manager's host figures and those of every
- * workspace in all (HdWorkspace*, sorted by name). */
-void hd_publish_get_metrics(HdDbusManager *mgr, GDBusMethodInvocation *invocation,
-                            const GPtrArray *all, guint sample_interval_ms);

@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # B4, the daemon's own cost: hocusd watching N workspaces of libvirt's test
-# driver (no QEMU behind them). Its host root is a directory whose proc/ and
+# driver (no QEMU behind them), run inside libvirtd (test+unix://) so that,
+# as in production, every call is an RPC and the driver's own memory is
+# libvirtd's, not hocusd's. Its host root is a directory whose proc/ and
 # sys/ are the real ones and whose run/libvirt/qemu/<name>.pid files all name
 # one real sleeping process, so every per-workspace read of /proc and of the
 # cgroup's memory.pressure is a real read. Sourced by run.sh.
@@ -71,7 +73,7 @@ b4_measure() {
     b4_host_root "$n" "$dir/root" "$sleeper"
     cat > "$dir/hocusd.json" <<JSON
 {
-  "libvirt_uri": "test://$dir/node.xml",
+  "libvirt_uri": "test+unix://$dir/node.xml",
   "image_dir": "$dir/images",
   "storage_pool": "hocusd-bench",
   "guest": { "kernel": "$GUEST_DIR/vmlinuz", "initrd": "$GUEST_DIR/initrd.img" },
@@ -82,12 +84,12 @@ JSON
     started=$(now)
     "$HD_HOCUSD" --config "$dir/hocusd.json" --bus-address "$BUS" > "$dir/hocusd.log" 2>&1 &
     pid=$!
-    for i in $(seq 1 600); do
+    for i in $(seq 1 1200); do
         [ "$(b4_workspaces)" = "$n" ] && break
         kill -0 "$pid" 2>/dev/null || { cat "$dir/hocusd.log" >&2; fail "hocusd for $n workspaces exited"; }
         sleep 0.1
     done
-    [ "$(b4_workspaces)" = "$n" ] || fail "hocusd did not list $n workspaces within 60 s"
+    [ "$(b4_workspaces)" = "$n" ] || fail "hocusd did not list $n workspaces within 120 s"
     local ready_s
     ready_s=$(elapsed "$started")
     sleep 3   # a few ticks first: CPU usage needs two samples
@@ -106,9 +108,9 @@ JSON
     dbus=$("$HD_BENCH_DBUS" --address "$BUS" --repeat 5)
     record "{\"bench\":\"B4\",\"kind\":\"dbus\",\"n\":$n,\"calls\":$dbus}"
 
-    # The floor: the same statistics hocusd asks libvirt for, from virsh, in
-    # one process (virsh -t times each command; the first call warms up).
-    virsh_ms=$(virsh -t -c "test://$dir/node.xml" \
+    # The floor: the same statistics hocusd asks libvirt for, from virsh over
+    # the same RPC (virsh -t times each command; the first call warms up).
+    virsh_ms=$(virsh -t -c "test+unix://$dir/node.xml" \
         "$(printf 'domstats --state --cpu-total --balloon;%.0s' $(seq 1 6))" 2>&1 |
         sed -n 's/^(Time: \([0-9.]*\) ms)$/\1/p' | tail -n +2 | paste -sd, -)
     [ -n "$virsh_ms" ] || fail "virsh -t printed no timings"

@@ -8,7 +8,10 @@
  *
  * Prints one JSON object: for each call a list of N wall times in
  * milliseconds, plus the size of the reply. Peer.Ping is the floor: a round
- * trip through the bus daemon that hocusd answers without any work.
+ * trip through the bus daemon that hocusd answers without any work. For each
+ * call it also times GDBus turning that same reply into a message
+ * (g_dbus_message_to_blob, "<call>_serialize_ms"): the part of a call's time
+ * that any GDBus service sending a reply of that size pays.
  */
 #include <glib.h>
 #include <gio/gio.h>
@@ -32,8 +35,22 @@ static const BenchCall calls[] = {
     { "get_metrics", HD_DBUS_ROOT_PATH, HD_DBUS_MANAGER_IFACE, "GetMetrics", "(a{sv})" },
 };
 
+/* Milliseconds GDBus takes to serialise body as a message. */
+static double serialize_ms(GVariant *body)
+{
+    g_autoptr(GDBusMessage) msg = g_dbus_message_new_signal("/bench", "dev.hocus.Bench", "Reply");
+    g_autofree guchar *blob = NULL;
+    gsize size = 0;
+    gint64 t0;
+
+    g_dbus_message_set_body(msg, body);
+    t0 = g_get_monotonic_time();
+    blob = g_dbus_message_to_blob(msg, &size, G_DBUS_CAPABILITY_FLAGS_NONE, NULL);
+    return blob != NULL ? (double)(g_get_monotonic_time() - t0) / 1000.0 : -1.0;
+}
+
 static gboolean time_call(GDBusConnection *conn, const BenchCall *c, double *ms, gsize *bytes,
-                          gsize *objects, GError **error)
+                          gsize *objects, double *ser_ms, GError **error)
 {
     gint64 t0 = g_get_monotonic_time();
     g_autoptr(GVariant) r = g_dbus_connection_call_sync(
@@ -46,6 +63,7 @@ static gboolean time_call(GDBusConnection *conn, const BenchCall *c, double *ms,
     }
     *ms = (double)(g_get_monotonic_time() - t0) / 1000.0;
     *bytes = g_variant_get_size(r);
+    *ser_ms = serialize_ms(r);
     if (g_variant_n_children(r) > 0) {
         g_autoptr(GVariant) body = g_variant_get_child_value(r, 0);
         *objects = g_variant_n_children(body);
@@ -91,17 +109,20 @@ int main(int argc, char **argv)
     printf("{");
     for (gsize i = 0; i < G_N_ELEMENTS(calls); i++) {
         gsize bytes = 0, objects = 0;
+        g_autoptr(GString) ser = g_string_new(NULL);
 
         printf("%s\"%s_ms\": [", i > 0 ? ", " : "", calls[i].label);
         for (int n = 0; n < repeat; n++) {
-            double ms;
+            double ms, ser_ms;
 
-            if (!time_call(conn, &calls[i], &ms, &bytes, &objects, &error)) {
+            if (!time_call(conn, &calls[i], &ms, &bytes, &objects, &ser_ms, &error)) {
                 fprintf(stderr, "hd-bench-dbus: %s\n", error->message);
                 return 1;
             }
             printf("%s%.3f", n > 0 ? ", " : "", ms);
+            g_string_append_printf(ser, "%s%.3f", n > 0 ? ", " : "", ser_ms);
         }
+        printf("], \"%s_serialize_ms\": [%s", calls[i].label, ser->str);
         printf("], \"%s_bytes\": %" G_GSIZE_FORMAT ", \"%s_entries\": %" G_GSIZE_FORMAT,
                calls[i].label, bytes, calls[i].label, objects);
     }

@@ -169,6 +169,11 @@ def analyse(out):
             "managed_objects_ms": summary(d["dbus"]["get_managed_objects_ms"]) if d["dbus"] else None,
             "managed_objects_kib": d["dbus"]["get_managed_objects_bytes"] / 1024 if d["dbus"] else None,
             "get_metrics_ms": summary(d["dbus"]["get_metrics_ms"]) if d["dbus"] else None,
+            "get_metrics_kib": d["dbus"]["get_metrics_bytes"] / 1024 if d["dbus"] else None,
+            "managed_objects_serialize_ms": summary(d["dbus"]["get_managed_objects_serialize_ms"])
+            if d["dbus"] and "get_managed_objects_serialize_ms" in d["dbus"] else None,
+            "get_metrics_serialize_ms": summary(d["dbus"]["get_metrics_serialize_ms"])
+            if d["dbus"] and "get_metrics_serialize_ms" in d["dbus"] else None,
             "virsh_domstats_ms": summary(d["virsh_ms"]) if d["virsh_ms"] else None,
         }
     timing = os.path.join(out, "timing.json")
@@ -250,12 +255,53 @@ def daemon_table(res):
     for n in sorted(res["daemon"], key=int):
         d = res["daemon"][n]
         rows.append([n, fmt(d["cpu_pct_of_core"], 2), fmt(d["cpu_ms_per_tick"], 1), fmt(d["rss_mib"], 1),
-                     fmt(d["managed_objects_ms"], 1), fmt(d["get_metrics_ms"], 1), fmt(d["ping_ms"], 2),
-                     fmt(d["virsh_domstats_ms"], 2),
+                     fmt(d["managed_objects_ms"], 1), fmt(d.get("managed_objects_serialize_ms"), 1),
+                     fmt(d["get_metrics_ms"], 1), fmt(d.get("get_metrics_serialize_ms"), 1),
+                     fmt(d["ping_ms"], 2), fmt(d["virsh_domstats_ms"], 2),
                      ratio(d["cpu_ms_per_tick"], d["virsh_domstats_ms"])])
     return table(["workspaces", "CPU % of a core", "CPU ms per tick", "RSS MiB",
-                  "GetManagedObjects ms", "GetMetrics ms", "Ping ms (floor)",
+                  "GetManagedObjects ms", "its GDBus serialisation ms (floor)",
+                  "GetMetrics ms", "its GDBus serialisation ms (floor)", "Ping ms (floor)",
                   "virsh domstats ms (floor)", "tick CPU / domstats"], rows)
+
+
+def fit(xs, ys):
+    """Least-squares line y = slope * x + intercept, and its R squared."""
+    n = len(xs)
+    if n < 2:
+        return None
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs)
+    if sxx == 0:
+        return None
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx
+    intercept = my - slope * mx
+    ss_tot = sum((y - my) ** 2 for y in ys)
+    ss_res = sum((y - (slope * x + intercept)) ** 2 for x, y in zip(xs, ys))
+    return {"slope": slope, "intercept": intercept, "r2": 1.0 if ss_tot == 0 else 1 - ss_res / ss_tot}
+
+
+GROWTH = [("CPU ms per tick", "cpu_ms_per_tick", 1000, "µs"),
+          ("RSS MiB", "rss_mib", 1024, "KiB"),
+          ("GetManagedObjects ms", "managed_objects_ms", 1000, "µs"),
+          ("GetMetrics ms", "get_metrics_ms", 1000, "µs"),
+          ("virsh domstats ms (floor)", "virsh_domstats_ms", 1000, "µs")]
+
+
+def growth_table(res):
+    """Each figure's median against the number of workspaces, fitted to a line."""
+    rows = []
+    sizes = sorted(res["daemon"], key=int)
+    for label, key, scale, unit in GROWTH:
+        pts = [(int(n), res["daemon"][n][key]["median"]) for n in sizes
+               if res["daemon"][n].get(key) and res["daemon"][n][key]["median"] is not None]
+        f = fit([p[0] for p in pts], [p[1] for p in pts])
+        if f is None:
+            continue
+        rows.append([label, "%.2f %s" % (f["slope"] * scale, unit), "%.2f" % f["intercept"],
+                     "%.4f" % f["r2"], ", ".join(str(p[0]) for p in pts)])
+    return table(["figure", "per workspace (slope)", "at 0 workspaces (intercept)", "R squared",
+                  "sizes fitted"], rows)
 
 
 def targets_table(res):
@@ -280,6 +326,16 @@ def targets_table(res):
                      "met" if v is not None and v <= TARGETS["footprint"] else "not met"])
     if "1000" in res["daemon"]:
         d = res["daemon"]["1000"]
+        v = d["cpu_ms_per_tick"]["median"] if d["cpu_ms_per_tick"] else None
+        floor = d["virsh_domstats_ms"]["median"] if d["virsh_domstats_ms"] else None
+        rows.append(["issue 12: tick CPU <= 2x the virsh domstats floor (1000)",
+                     ratio(d["cpu_ms_per_tick"], d["virsh_domstats_ms"]),
+                     "met" if v is not None and floor and v <= 2 * floor else "not met"])
+        for label, key, limit in [("issue 12: RSS <= 32 MiB (1000)", "rss_mib", 32),
+                                  ("issue 12: GetMetrics <= 25 ms (1000)", "get_metrics_ms", 25),
+                                  ("issue 12: GetManagedObjects <= 25 ms (1000)", "managed_objects_ms", 25)]:
+            v = d[key]["median"] if d[key] else None
+            rows.append([label, fmt(d[key], 1), "met" if v is not None and v <= limit else "not met"])
         for label, key, limit in [("1000 workspaces at 1 s: < 1 % of a core", "cpu_pct_of_core", TARGETS["daemon_cpu_pct"]),
                                   ("hocusd RSS < 16 MiB (1000 workspaces)", "rss_mib", TARGETS["daemon_rss_mib"]),
                                   ("full ObjectManager dump < 20 ms (1000)", "managed_objects_ms", TARGETS["dump_ms"])]:
@@ -309,8 +365,11 @@ def write_report(out, res, plots):
     if res["reclaim"] or res["idle"]:
         lines += ["", "## Headline: A vs B vs C vs D", "", headline(res)]
     if res["daemon"]:
-        lines += ["", "## B4: hocusd's own cost (libvirt test driver, sampled every 1 s)", "",
+        lines += ["", "## B4: hocusd's own cost (libvirt test driver in libvirtd, sampled every 1 s)", "",
                   daemon_table(res)]
+        if len(res["daemon"]) >= 2:
+            lines += ["", "Growth with the number of workspaces (least-squares line through the medians):",
+                      "", growth_table(res)]
     lines += ["", "## Against the design targets", "", targets_table(res)]
     if plots:
         lines += ["", "## Plots (repetition 1)", ""]

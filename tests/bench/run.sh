@@ -17,7 +17,7 @@ Measure the memory recipe (configurations A-D) and hocusd's own cost.
   --out DIR        where the results go (default bench-results/YYYYmmdd-HHMMSS)
   --reps N         repetitions of every figure (default 3; at least 3 for a report)
   --only LIST      comma-separated subset of B1,B2,B3,B4 (default all)
-  --sizes LIST     B4 workspace counts (default 10,100,1000)
+  --sizes LIST     B4 workspace counts (default 10,100,1000,5000)
   --idle-ws N      B3 workspaces per configuration (default 3)
   --publish        also replace the report section of docs/performance.md
   -h, --help       this text
@@ -27,7 +27,7 @@ provides them). Exit status: 0 report written, 1 a benchmark failed, 2 usage.
 EOF
 }
 
-BENCH_OUT= BENCH_REPS=3 ONLY=B1,B2,B3,B4 SIZES=10,100,1000 IDLE_WS=3 PUBLISH=no
+BENCH_OUT= BENCH_REPS=3 ONLY=B1,B2,B3,B4 SIZES=10,100,1000,5000 IDLE_WS=3 PUBLISH=no
 while [ $# -gt 0 ]; do
     case $1 in
     --out) BENCH_OUT=${2:?--out needs a directory}; shift ;;

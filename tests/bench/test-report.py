@@ -89,6 +89,34 @@ class Density(unittest.TestCase):
 class WholeRun(unittest.TestCase):
     """A run directory in miniature: the report and results come out of it."""
 
+    def test_fit_a_line(self):
+        f = report.fit([10, 100, 1000], [3, 12, 102])
+        self.assertAlmostEqual(f["slope"], 0.1, places=3)
+        self.assertAlmostEqual(f["intercept"], 2.0, delta=0.1)
+        self.assertGreater(f["r2"], 0.999)
+        # A curve is not a line: R squared says so.
+        f = report.fit([10, 100, 1000, 5000], [1, 10, 1000, 25000])
+        self.assertLess(f["r2"], 0.99)
+        self.assertIsNone(report.fit([10], [1]))
+        self.assertIsNone(report.fit([5, 5], [1, 2]))
+
+    def test_growth_and_targets_from_b4(self):
+        res = {"daemon": {}}
+        for n, cpu, rss in [(10, 0.2, 20.0), (100, 1.6, 21.0), (1000, 15.0, 30.0)]:
+            one = lambda v: {"median": v, "min": v, "max": v, "n": 1}  # noqa: E731
+            res["daemon"][str(n)] = {"cpu_ms_per_tick": one(cpu), "rss_mib": one(rss),
+                                     "cpu_pct_of_core": one(cpu / 10),
+                                     "managed_objects_ms": one(n / 50), "get_metrics_ms": one(n / 40),
+                                     "virsh_domstats_ms": one(n / 100)}
+        text = report.growth_table(res)
+        self.assertIn("| CPU ms per tick | 14.92 µs |", text)
+        self.assertIn("| RSS MiB | 10.30 KiB |", text)
+        res["reclaim"], res["idle"] = {}, {}
+        targets = report.targets_table(res)
+        self.assertIn("| issue 12: tick CPU <= 2x the virsh domstats floor (1000) | 1.50x | met |", targets)
+        self.assertIn("| issue 12: RSS <= 32 MiB (1000) | 30.0 | met |", targets)
+        self.assertIn("| issue 12: GetMetrics <= 25 ms (1000) | 25.0 | met |", targets)
+
     def test_report_from_a_small_run(self):
         with tempfile.TemporaryDirectory() as out:
             os.mkdir(os.path.join(out, "series"))

@@ -294,10 +294,8 @@ static void test_real_host(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_unified_host),
-        cmocka_unit_test(test_hybrid_host),
-        cmocka_unit_test(test_bare_host),
-        cmocka_unit_test(test_kept_open),
+        cmocka_unit_test(test_unified_host), cmocka_unit_test(test_hybrid_host),
+        cmocka_unit_test(test_bare_host),    cmocka_unit_test(test_kept_open),
         cmocka_unit_test(test_real_host),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
