@@ -178,8 +178,12 @@ void hd_publish_running(HdDbusWorkspace *iface, const HdVmView *v)
          * constant while the workspace runs): a new dictionary only for a new line. */
         if (g_strcmp0(hd_dbus_workspace_get_agent_line(iface), line) != 0 ||
             hd_dbus_workspace_get_guest(iface) == NULL) {
+            g_autoptr(GVariant) guest =
+                g_variant_ref_sink(guest_dict(v->agent, s->configured_bytes));
+
+            (void)g_variant_get_data(guest); /* serialised: a fraction of a tree's bytes */
             hd_dbus_workspace_set_agent_line(iface, line);
-            hd_dbus_workspace_set_guest(iface, guest_dict(v->agent, s->configured_bytes));
+            hd_dbus_workspace_set_guest(iface, guest);
         }
     }
     if (v->agent->canonical == NULL)

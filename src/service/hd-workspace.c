@@ -297,7 +297,12 @@ static gboolean handle_delete(HdDbusWorkspace *iface, GDBusMethodInvocation *inv
 
 static void publish_spec(HdWorkspace *ws)
 {
-    hd_dbus_workspace_set_spec(ws->iface, hd_spec_to_variant(ws->md->spec));
+    g_autoptr(GVariant) spec = g_variant_ref_sink(hd_spec_to_variant(ws->md->spec));
+
+    /* Kept in serialised form: as a tree of small values it is several times
+     * the bytes, for every workspace (docs/performance.md, B4 memory). */
+    (void)g_variant_get_data(spec);
+    hd_dbus_workspace_set_spec(ws->iface, spec);
     hd_dbus_workspace_set_uuid(ws->iface, ws->uuid != NULL ? ws->uuid : "");
     hd_dbus_workspace_set_created_usec(ws->iface, (guint64)MAX(ws->md->created_usec, 0));
 }
