@@ -14,6 +14,13 @@
 # --allow-skips (HD_ALLOW_SKIPS=1) lets it skip instead, for a developer on a
 # partial machine; under CI=true skips always fail.
 set -euo pipefail
+case "${1:-}" in
+-h | --help)
+    # The comment at the top of this file is its usage.
+    sed -n '3,/^$/{s/^# \{0,1\}//p}' "$0"
+    exit 0
+    ;;
+esac
 . "$(dirname "$0")/lib.sh"
 need_root
 export HD_ALLOW_SKIPS=0
