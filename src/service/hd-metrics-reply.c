@@ -115,7 +115,6 @@ struct _HdMetricsReply {
     guint sample_interval_ms;
     GVariant *reply;     /* NULL: build again */
     GHashTable *watched; /* GObject* (a reference) -> notify handler id */
-    guint64 builds;
 };
 
 static void on_notify(GObject *object, GParamSpec *pspec, gpointer user_data)
@@ -165,11 +164,6 @@ void hd_metrics_reply_free(HdMetricsReply *r)
     g_hash_table_unref(r->watched);
     g_clear_pointer(&r->reply, g_variant_unref);
     g_free(r);
-}
-
-guint64 hd_metrics_reply_builds(HdMetricsReply *r)
-{
-    return r->builds;
 }
 
 static GVariant *ws_value(HdDbusWorkspace *iface, const WsField *f)
@@ -270,7 +264,6 @@ void hd_metrics_reply_answer(HdMetricsReply *r, GDBusMethodInvocation *invocatio
     }
     if (r->reply == NULL) {
         r->reply = build(r, all);
-        r->builds++;
     }
     /* Not floating: GDBus takes a reference for the send and drops it after. */
     g_dbus_method_invocation_return_value(invocation, r->reply);

@@ -16,6 +16,3 @@ void hd_metrics_reply_free(HdMetricsReply *reply);
  * time if no property of those objects changed since, else a new one. */
 void hd_metrics_reply_answer(HdMetricsReply *reply, GDBusMethodInvocation *invocation,
                              const GPtrArray *all);
-
-/* How many replies were built (for the tests: repeated calls reuse one). */
-guint64 hd_metrics_reply_builds(HdMetricsReply *reply);

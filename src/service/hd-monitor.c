@@ -55,7 +55,6 @@ struct _HdMonitor {
     guint inflight;
     gboolean nowait_supported;
     guint64 last_applied_usec;
-    char *cgroup2_mount;
     HdVmFiles *files; /* used by the samplers; freed with the monitor */
     GHashTable *vms;  /* name -> VmState */
     HdPressureLevel level;
@@ -552,13 +551,14 @@ HdMonitor *hd_monitor_new(HdDaemon *d)
 {
     HdMonitor *m = g_new0(HdMonitor, 1);
     HdHostSample host;
+    g_autofree char *cgroup2_mount = NULL;
 
     m->d = d;
     m->nowait_supported = TRUE;
     m->vms = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)vm_state_free);
-    m->cgroup2_mount = hd_procfs_cgroup2_mount(d->config->host_root);
-    m->files = hd_vm_files_new(d->config->host_root, m->cgroup2_mount);
-    if (m->cgroup2_mount == NULL)
+    cgroup2_mount = hd_procfs_cgroup2_mount(d->config->host_root);
+    m->files = hd_vm_files_new(d->config->host_root, cgroup2_mount);
+    if (cgroup2_mount == NULL)
         g_message("No cgroup2 mount under %s: per-workspace memory pressure is absent",
                   d->config->host_root);
     /* Host figures are there before the first workspace sample. */
@@ -581,7 +581,6 @@ void hd_monitor_free(HdMonitor *m)
         g_signal_handler_disconnect(m->d->manager, m->get_metrics_id);
     g_clear_pointer(&m->reply, hd_metrics_reply_free);
     g_hash_table_unref(m->vms);
-    g_free(m->cgroup2_mount);
     /* Samplers still in flight hold m as user_data; the last one frees it. */
     if (m->inflight == 0)
         monitor_free(m);

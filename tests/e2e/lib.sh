@@ -12,6 +12,17 @@ URI=qemu:///system
 # there a missing part is an error.
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/skip.sh"
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# poll N STEP CMD...: runs CMD until it succeeds, at most N times, STEP s
+# apart; its status is CMD's last.
+poll() {
+    local n=$1 step=$2 i
+    shift 2
+    for i in $(seq 1 "$n"); do
+        "$@" && return 0
+        [ "$i" -lt "$n" ] && sleep "$step"
+    done
+    return 1
+}
 note() { echo "--- $*"; }
 measure() { echo "MEASURE $*"; }
 
@@ -74,7 +85,7 @@ start_bus() {
     dbus-daemon --nofork --nopidfile --config-file "$E2E_DIR/bus.conf" \
         --print-address=3 3> "$E2E_DIR/bus.address" &
     BUS_PID=$!
-    for _ in $(seq 1 50); do [ -s "$E2E_DIR/bus.address" ] && break; sleep 0.1; done
+    poll 50 0.1 test -s "$E2E_DIR/bus.address" || true
     BUS=$(head -n1 "$E2E_DIR/bus.address")
     [ -n "$BUS" ] || fail "the test bus did not start"
     # Not exported: virsh and libvirtd must keep using the real system bus.
@@ -141,12 +152,11 @@ libvirtd_start() {
     fail "hocusd did not reconnect to libvirtd"
 }
 
+in_state() { [ "$(state_of "$1" 2>/dev/null)" = "$2" ]; }
+listed() { hocusctl show "$1" >/dev/null 2>&1; }
 wait_state() {
-    local ws=$1 want=$2 secs=$3 i
-    for i in $(seq 1 $((secs * 5))); do
-        [ "$(state_of "$ws" 2>/dev/null)" = "$want" ] && return 0
-        sleep 0.2
-    done
+    local ws=$1 want=$2 secs=$3
+    poll $((secs * 5)) 0.2 in_state "$ws" "$want" && return 0
     fail "$ws did not reach state $want within $secs s (it is $(state_of "$ws" 2>/dev/null))"
 }
 

@@ -61,8 +61,8 @@ wait_state "$run" shutoff 30
 
 note "virsh undefine: the workspace goes"
 virsh -c $URI undefine "$gone" >/dev/null
-for _ in $(seq 1 50); do hocusctl show "$gone" >/dev/null 2>&1 || break; sleep 0.2; done
-hocusctl show "$gone" >/dev/null 2>&1 && fail "hocusd still lists $gone after virsh undefine"
+unlisted() { ! listed "$1"; }
+poll 50 0.2 unlisted "$gone" || fail "hocusd still lists $gone after virsh undefine"
 same_view "after virsh undefine"
 
 note "a redefinition (virsh edit): hocusd reads the new metadata"
@@ -70,11 +70,8 @@ xml=$(virsh -c $URI dumpxml --inactive "$edited")
 sed 's|<hocus:vcpus>1</hocus:vcpus>|<hocus:vcpus>2</hocus:vcpus>|' <<< "$xml" > "$E2E_DIR/edited.xml"
 grep -q '<hocus:vcpus>2</hocus:vcpus>' "$E2E_DIR/edited.xml" || fail "the test's edit did not apply"
 virsh -c $URI define "$E2E_DIR/edited.xml" >/dev/null
-for _ in $(seq 1 50); do
-    [ "$(hocusctl --json show "$edited" | jq -r .spec.vcpus)" = 2 ] && break
-    sleep 0.2
-done
-[ "$(hocusctl --json show "$edited" | jq -r .spec.vcpus)" = 2 ] ||
+vcpus_are() { [ "$(hocusctl --json show "$1" | jq -r .spec.vcpus)" = "$2" ]; }
+poll 50 0.2 vcpus_are "$edited" 2 ||
     fail "hocusd shows vcpus $(hocusctl --json show "$edited" | jq -c .spec.vcpus) after the redefinition"
 
 note "while libvirtd is down a domain appears and another goes; hocusd sees both once reconnected"
@@ -92,8 +89,7 @@ out=$(hocusctl create "$late" 2>&1) || rc=$?
 grep -q "not connected to libvirt" <<< "$out" || fail "the refusal was: $out"
 libvirtd_start
 hocusctl create "$late" >/dev/null || fail "the retried create failed"
-for _ in $(seq 1 50); do hocusctl show "$appears" >/dev/null 2>&1 && break; sleep 0.2; done
-hocusctl show "$appears" >/dev/null 2>&1 || fail "hocusd does not list $appears, defined while libvirtd was down"
-hocusctl show "$edited" >/dev/null 2>&1 && fail "hocusd still lists $edited, gone while libvirtd was down"
+poll 50 0.2 listed "$appears" || fail "hocusd does not list $appears, defined while libvirtd was down"
+listed "$edited" && fail "hocusd still lists $edited, gone while libvirtd was down"
 same_view "after the outage"
 echo PASS

@@ -115,7 +115,7 @@ out=$(hocusctl create "$dup" 2>&1) || rc=$?
 grep -q "already exists" <<< "$out" || fail "create said: $out"
 [ "$(sha256sum < "$E2E_IMAGES/$dup.qcow2")" = "$sum" ] || fail "$dup.qcow2 was changed"
 if virsh -c $URI dominfo "$dup" >/dev/null 2>&1; then fail "a domain $dup was left defined"; fi
-hocusctl show "$dup" >/dev/null 2>&1 && fail "hocusd lists $dup"
+listed "$dup" && fail "hocusd lists $dup"
 note "a define libvirt refuses: the error reaches the caller and the new volume is deleted"
 new_name rb rollback
 stop_pid "$HOCUSD_PID"
@@ -128,7 +128,7 @@ grep -q "hd-fault-define" <<< "$out" || fail "the error does not carry libvirt's
 [ -e "$E2E_IMAGES/$rb.qcow2" ] && fail "$rb.qcow2 was left behind after the failed define"
 virsh -c $URI vol-list hocusd-e2e | grep -q " $rb.qcow2 " && fail "libvirt still lists volume $rb.qcow2"
 if virsh -c $URI dominfo "$rb" >/dev/null 2>&1; then fail "a domain $rb was defined"; fi
-hocusctl show "$rb" >/dev/null 2>&1 && fail "hocusd lists $rb"
+listed "$rb" && fail "hocusd lists $rb"
 note "the same name is free once libvirt accepts the definition again"
 stop_pid "$HOCUSD_PID"
 start_hocusd

@@ -61,8 +61,7 @@ settle_rss "$a"
 guest_run "$a" 10 "hocus-mem alloc 400 2 > /tmp/m.log 2>&1 &" >/dev/null ||
     note "no end marker from the console; waiting for the helper's log instead"
 guest_wait_for "$a" /tmp/m.log freed 120
-for i in $(seq 1 60); do present "$a" ReclaimLatencySec && break; sleep 1; done
-present "$a" ReclaimLatencySec || fail "no reclaim latency 60 s after the guest freed 400 MiB"
+poll 60 1 present "$a" ReclaimLatencySec || fail "no reclaim latency 60 s after the guest freed 400 MiB"
 lat=$(prop "$a" ReclaimLatencySec)
 bytes=$(prop "$a" ReclaimBytes)
 measure "reclaim_latency_seconds=$lat reclaim_bytes_mib=$(( bytes / 1048576 ))"
@@ -121,11 +120,8 @@ measure "flood_ms=$flood_ms getmetrics_during_flood_worst_ms=$worst a_lines_duri
     fail "$a's figures advanced $(( (a_t1 - a_t0) / 1000 )) ms during a $flood_ms ms flood from $b"
 [ "$a_seq1" -ge $(( a_seq0 + flood_ms / 3000 )) ] ||
     fail "$a's agent lines went $a_seq0 -> $a_seq1 during a $flood_ms ms flood from $b"
-for i in $(seq 1 60); do
-    [ "$(prop "$b" AgentLine | jq -r 'fromjson? | .seq // empty')" = 777 ] && break
-    sleep 1
-done
-[ "$(prop "$b" AgentLine | jq -r 'fromjson? | .seq // empty')" = 777 ] ||
+seq_is() { [ "$(prop "$1" AgentLine | jq -r 'fromjson? | .seq // empty')" = "$2" ]; }
+poll 60 1 seq_is "$b" 777 ||
     fail "the valid line after the flood did not arrive: $(prop "$b" AgentLine)"
 kill -0 "$HOCUSD_PID" || fail "hocusd died during the flood"
 # That last line claims 64 GiB in a 1 GiB guest: published clamped to what it was given.
@@ -160,8 +156,7 @@ mkdir -p "$E2E_DIR/empty-root"
 write_config '"host_root": "'"$E2E_DIR/empty-root"'"'
 stop_pid "$HOCUSD_PID"
 start_hocusd
-for i in $(seq 1 50); do present "$a" RssBytes && break; sleep 0.2; done
-present "$a" RssBytes || fail "no RssBytes for $a without /proc: $(prop "$a" Absent)"
+poll 50 0.2 present "$a" RssBytes || fail "no RssBytes for $a without /proc: $(prop "$a" Absent)"
 # $a was reset above and its RSS still moves (free page reporting), so the
 # figure hocusd published is bracketed by libvirt's before and after it: the
 # read before is older than the tick that produced it (interval 1 s).

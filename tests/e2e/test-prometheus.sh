@@ -22,7 +22,7 @@ port=$((20000 + $$ % 20000)) pport=$((20000 + ($$ + 1) % 20000))
 systemd-socket-activate --inetd --accept -l "127.0.0.1:$port" -- \
     "$HD_HOCUSCTL" --bus-address "$BUS" metrics --http 2> "$E2E_DIR/activate.log" &
 ACT_PID=$!
-for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$port/metrics" && break; sleep 0.1; done
+poll 50 0.1 curl -s -o /dev/null "http://127.0.0.1:$port/metrics" || true
 
 note "one scrape by hand"
 curl -s -D "$E2E_DIR/head" -o "$E2E_DIR/body" "http://127.0.0.1:$port/metrics" ||
@@ -57,10 +57,8 @@ query() {  # PROMQL: the first result's value
     curl -s -G "http://127.0.0.1:$pport/api/v1/query" --data-urlencode "query=$1" |
         jq -r '.data.result[0].value[1] // empty' 2>/dev/null
 }
-for _ in $(seq 1 60); do
-    [ "$(query "up{job=\"hocusd\"}")" = 1 ] && [ -n "$(query "hocusd_workspace_rss_bytes{workspace=\"$ws\"}")" ] && break
-    sleep 0.5
-done
+scraped() { [ "$(query "up{job=\"hocusd\"}")" = 1 ] && [ -n "$(query "hocusd_workspace_rss_bytes{workspace=\"$ws\"}")" ]; }
+poll 60 0.5 scraped || true  # the checks below say which part is missing
 [ "$(query "up{job=\"hocusd\"}")" = 1 ] ||
     fail "Prometheus does not see the target up: $(tail -n 5 "$E2E_DIR/prometheus.log")"
 prom=$(query "hocusd_workspace_rss_bytes{workspace=\"$ws\"}")

@@ -12,6 +12,8 @@
 #include <cmocka.h>
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -204,6 +206,8 @@ static pid_t sleeper(void)
 
     assert_true(pid >= 0);
     if (pid == 0) {
+        /* Gone with the test, even when an assertion ends it early. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         pause();
         _exit(0);
     }
@@ -281,6 +285,48 @@ static void test_kept_open(void **state)
     remove_root(root);
 }
 
+/* Beyond half the descriptor limit, files are opened for each read: the
+ * same figures, no more descriptors. */
+static void test_descriptor_budget(void **state)
+{
+    char *root = make_root();
+    g_autofree char *proc = g_build_filename(root, "proc", NULL);
+    g_autofree char *text = NULL;
+    struct rlimit saved, low;
+    pid_t pid = sleeper();
+    HdVmFiles *files;
+
+    assert_int_equal(symlink("/proc", proc), 0);
+    text = g_strdup_printf("%d\n", (int)pid);
+    for (int i = 0; i < 40; i++) {
+        g_autofree char *pid_file = g_strdup_printf("run/libvirt/qemu/ws%d.pid", i);
+        put(root, pid_file, text);
+    }
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+    low = saved;
+    low.rlim_cur = 64;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    files = hd_vm_files_new(root, NULL);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
+
+    /* 40 workspaces x statm and stat: 80 files, budget 32. */
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 40; i++) {
+            g_autofree char *name = g_strdup_printf("ws%d", i);
+            HdProcSample p;
+
+            hd_vm_files_read(files, name, TRUE, &p);
+            assert_true(p.have_rss && p.rss_bytes > 0);
+            assert_true(p.have_cpu);
+        }
+        assert_true(hd_vm_files_open_count(files) <= 32);
+        assert_true(hd_vm_files_open_count(files) >= 30);
+    }
+    hd_vm_files_free(files);
+    reap(pid);
+    remove_root(root);
+}
+
 static void test_real_host(void **state)
 {
     HdHostSample h;
@@ -294,9 +340,9 @@ static void test_real_host(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_unified_host), cmocka_unit_test(test_hybrid_host),
-        cmocka_unit_test(test_bare_host),    cmocka_unit_test(test_kept_open),
-        cmocka_unit_test(test_real_host),
+        cmocka_unit_test(test_unified_host),      cmocka_unit_test(test_hybrid_host),
+        cmocka_unit_test(test_bare_host),         cmocka_unit_test(test_kept_open),
+        cmocka_unit_test(test_descriptor_budget), cmocka_unit_test(test_real_host),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

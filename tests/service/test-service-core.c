@@ -254,6 +254,13 @@ static void event(Fixture *f, const char *name, int type, int detail)
     hd_inventory_domain_event(f->inv, name, type, detail);
 }
 
+/* libvirt undefines name and says so. */
+static void forget(Fixture *f, const char *name)
+{
+    domain_do(f, name, undefine_domain);
+    event(f, name, VIR_DOMAIN_EVENT_UNDEFINED, 0);
+}
+
 /* ---- the tests ---- */
 
 /* A reconcile while a create is in flight neither adds the half-made
@@ -287,8 +294,7 @@ static void test_reconcile_during_create(void **state)
     assert_ptr_equal(hd_inventory_lookup(f->inv, "rc-new"), ws);
     assert_false(hd_inventory_is_reserved(f->inv, "rc-new"));
     assert_int_equal(hd_inventory_jobs_in_flight(f->inv), 0); /* read back: no refresh */
-    domain_do(f, "rc-new", undefine_domain);
-    event(f, "rc-new", VIR_DOMAIN_EVENT_UNDEFINED, 0);
+    forget(f, "rc-new");
     assert_null(hd_inventory_lookup(f->inv, "rc-new"));
     fixture_free(f);
 }
@@ -321,8 +327,7 @@ static void test_defined_during_create(void **state)
     assert_ptr_equal(hd_inventory_lookup(f->inv, "dc"), ws);
     assert_string_equal(hd_dbus_workspace_get_uuid(hd_workspace_get_iface(ws)), read->uuid);
 
-    domain_do(f, "dc", undefine_domain);
-    event(f, "dc", VIR_DOMAIN_EVENT_UNDEFINED, 0);
+    forget(f, "dc");
     fixture_free(f);
 }
 
@@ -356,8 +361,7 @@ static void test_delete_acts_on_its_object(void **state)
     assert_ptr_equal(hd_inventory_lookup(f->inv, "del"), new_ws);
     assert_true(hd_workspace_is_attached(new_ws));
 
-    domain_do(f, "del", undefine_domain);
-    event(f, "del", VIR_DOMAIN_EVENT_UNDEFINED, 0);
+    forget(f, "del");
     fixture_free(f);
 }
 
@@ -385,8 +389,7 @@ static void test_read_state_older_than_event(void **state)
     assert_string_equal(hd_dbus_workspace_get_state(hd_workspace_get_iface(ws)), "shutoff");
 
     domain_do(f, "ooo", virDomainDestroy);
-    domain_do(f, "ooo", undefine_domain);
-    event(f, "ooo", VIR_DOMAIN_EVENT_UNDEFINED, 0);
+    forget(f, "ooo");
     fixture_free(f);
 }
 
@@ -425,8 +428,7 @@ static void test_stop_escalates(void **state)
     assert_int_equal(domain_active(f, "esc"), 0);
     assert_int_equal(strlen(hd_dbus_workspace_get_last_error(hd_workspace_get_iface(ws)) ?: ""), 0);
 
-    domain_do(f, "esc", undefine_domain);
-    event(f, "esc", VIR_DOMAIN_EVENT_UNDEFINED, 0);
+    forget(f, "esc");
     fixture_free(f);
 }
 
