@@ -11,6 +11,7 @@ URI=qemu:///system
 # skip REASON (tests/lib/skip.sh); the benchmark runner sets HD_ALLOW_SKIPS=0:
 # there a missing part is an error.
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/skip.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/exit.sh"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 # poll N STEP CMD...: runs CMD until it succeeds, at most N times, STEP s
 # apart; its status is CMD's last.
@@ -54,9 +55,9 @@ stop_pid() {
     wait "$pid" 2>/dev/null || true
 }
 
+# The shared teardown, registered first so that it runs after every hook a
+# test adds (tests/lib/exit.sh; a test never sets its own EXIT trap).
 cleanup() {
-    local rc=$?
-    set +e
     for ws in "${E2E_WORKSPACES[@]+"${E2E_WORKSPACES[@]}"}"; do
         virsh -c $URI destroy "$ws" >/dev/null 2>&1
         virsh -c $URI undefine "$ws" >/dev/null 2>&1
@@ -65,25 +66,22 @@ cleanup() {
         rm -f "$E2E_IMAGES/$ws.qcow2"
     done
     [ -n "$HOCUSD_PID" ] && stop_pid "$HOCUSD_PID"
-    [ -n "$BUS_PID" ] && kill "$BUS_PID" 2>/dev/null
-    if [ $rc -ne 0 ] && [ $rc -ne 77 ]; then
+    [ -n "$BUS_PID" ] && stop_pid "$BUS_PID"
+    if [ "$HD_EXIT_RC" -ne 0 ] && [ "$HD_EXIT_RC" -ne 77 ]; then
         echo "--- hocusd log:"
         tail -n 60 "$E2E_DIR/hocusd.log" 2>/dev/null
+        echo "--- bus log:"
+        tail -n 20 "$E2E_DIR/bus.log" 2>/dev/null
     fi
     rm -rf "$E2E_DIR"
-    exit $rc
 }
-trap cleanup EXIT
-# Signals end the script through exit, so that the EXIT trap cleans up.
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 143' TERM
+hd_at_exit cleanup
 
 start_bus() {
     sed -e "s|@SOCKET@|$E2E_DIR/bus|" -e "s|@POLICY@|$HD_POLICY|" \
         "$HD_TEST_DATA_DIR/system-bus.conf.in" > "$E2E_DIR/bus.conf"
     dbus-daemon --nofork --nopidfile --config-file "$E2E_DIR/bus.conf" \
-        --print-address=3 3> "$E2E_DIR/bus.address" &
+        --print-address=3 3> "$E2E_DIR/bus.address" > "$E2E_DIR/bus.log" 2>&1 &
     BUS_PID=$!
     poll 50 0.1 test -s "$E2E_DIR/bus.address" || true
     BUS=$(head -n1 "$E2E_DIR/bus.address")

@@ -9,7 +9,7 @@
 
 LV_PID=
 resume_libvirtd() { [ -n "$LV_PID" ] && kill -CONT "$LV_PID" 2>/dev/null; LV_PID=; }
-trap 'resume_libvirtd; cleanup' EXIT
+hd_at_exit resume_libvirtd
 
 # Keepalive must outlast the stall: 5 s x (30 + 1).
 write_config '"libvirt_keepalive": { "interval_s": 5, "count": 30 }'
