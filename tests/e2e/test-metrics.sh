@@ -23,12 +23,9 @@ prop() { ws_prop "$1" "$2"; }
 present() { ! prop "$1" Absent | jq -e --arg k "$2" 'index($k) != null' >/dev/null; }
 
 # ---- RSS on D-Bus against /proc/PID/status ----
-sleep 2
-dbus_rss=$(prop "$a" RssBytes)
-proc_rss=$(( $(domain_rss "$a") * 1024 ))
-diff=$(( dbus_rss > proc_rss ? dbus_rss - proc_rss : proc_rss - dbus_rss ))
-measure "rss_dbus=$dbus_rss rss_proc=$proc_rss diff_pct=$(( diff * 100 / proc_rss ))"
-[ $(( diff * 20 )) -le "$proc_rss" ] || fail "RssBytes $dbus_rss is not within 5% of VmRSS $proc_rss"
+bracket_rss "$a" proc_rss_bytes ||
+    fail "RssBytes $RSS_DBUS is not within 5% of VmRSS ($RSS_BEFORE before, $RSS_AFTER after)"
+measure "rss_dbus=$RSS_DBUS rss_proc_before=$RSS_BEFORE rss_proc_after=$RSS_AFTER"
 [ "$(prop "$a" AgentConnected)" = true ] || fail "hocusd is not connected to $a's agent channel"
 [ "$(prop "$a" Guest | jq '.mem_total.data > 500000000')" = true ] ||
     fail "no guest memory figures from the agent: $(prop "$a" Guest)"
@@ -157,28 +154,13 @@ write_config '"host_root": "'"$E2E_DIR/empty-root"'"'
 stop_pid "$HOCUSD_PID"
 start_hocusd
 poll 50 0.2 present "$a" RssBytes || fail "no RssBytes for $a without /proc: $(prop "$a" Absent)"
-# $a was reset above and its RSS still moves (free page reporting), so the
-# figure hocusd published is bracketed by libvirt's before and after it: the
-# read before is older than the tick that produced it (interval 1 s).
+# $a was reset above and its RSS still moves (free page reporting).
 lv_rss_bytes() {
     local k
-    k=$(virsh -c $URI domstats --balloon "$a" | sed -n 's/^ *balloon.rss=//p')
-    [ -n "$k" ] || fail "libvirt reports no balloon.rss for $a"
-    echo $(( k * 1024 ))
+    k=$(virsh -c $URI domstats --balloon "$1" | sed -n 's/^ *balloon.rss=//p')
+    [ -z "$k" ] || echo $((k * 1024))
 }
-matched=false
-for i in $(seq 1 15); do
-    lv1=$(lv_rss_bytes)
-    sleep 1.5
-    dbus_rss=$(prop "$a" RssBytes)
-    lv2=$(lv_rss_bytes)
-    lo=$(( lv1 < lv2 ? lv1 : lv2 )) hi=$(( lv1 > lv2 ? lv1 : lv2 ))
-    if [ $(( dbus_rss * 20 )) -ge $(( lo * 19 )) ] && [ $(( dbus_rss * 20 )) -le $(( hi * 21 )) ]; then
-        matched=true; break
-    fi
-    note "try $i: RssBytes $dbus_rss, libvirt's balloon.rss $lv1 before and $lv2 after"
-done
-measure "rss_dbus_without_proc=$dbus_rss rss_libvirt_before=$lv1 rss_libvirt_after=$lv2"
-$matched ||
-    fail "without /proc RssBytes $dbus_rss is not within 5% of libvirt's balloon.rss ($lv1 before, $lv2 after)"
+bracket_rss "$a" lv_rss_bytes ||
+    fail "without /proc RssBytes $RSS_DBUS is not within 5% of libvirt's balloon.rss ($RSS_BEFORE before, $RSS_AFTER after)"
+measure "rss_dbus_without_proc=$RSS_DBUS rss_libvirt_before=$RSS_BEFORE rss_libvirt_after=$RSS_AFTER"
 echo PASS
