@@ -16,7 +16,11 @@ HOCUS_PACKAGES=(
     busybox-static cpio xz-utils gzip e2fsprogs debootstrap
     systemd man-db procps socat jq clang-format git gnuplot-nox
     clang libclang-rt-14-dev valgrind prometheus curl
+    cockpit-ws cockpit-bridge cockpit-system chromium chromium-driver python3-selenium
 )
+# The Cockpit page's PatternFly comes from the npm registry (src/cockpit):
+# the machine's own Node.js and npm when there are, else Debian's.
+command -v npm >/dev/null || HOCUS_PACKAGES+=(npm)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -53,10 +57,23 @@ install_packages() {
     if $ours; then rm -f "$policy"; fi
 }
 
+# npm ci in src/cockpit unless node_modules already holds the locked
+# PatternFly; then meson must configure again (it looks for it at setup).
+fetch_page_deps() {
+    local dir=$HOCUS_ROOT/src/cockpit want have
+    want=$(jq -r '.packages["node_modules/@patternfly/patternfly"].version' "$dir/package-lock.json")
+    have=$(jq -r .version "$dir/node_modules/@patternfly/patternfly/package.json" 2>/dev/null || true)
+    [ "$want" = "$have" ] && return 0
+    say "Fetching the Cockpit page's PatternFly $want from the npm registry (npm ci in src/cockpit)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    touch "$dir/meson.build"
+}
+
 build_and_install() {
+    fetch_page_deps
     # Pinned on every run, so an older build directory cannot install elsewhere.
     local opts=(--prefix="$HOCUS_PREFIX" -Dguest_image_dir="$HOCUS_GUEST_DIR"
-        -Ddbus_policy_dir=/usr/share/dbus-1/system.d)
+        -Ddbus_policy_dir=/usr/share/dbus-1/system.d -Dcockpit=enabled)
     if [ ! -f "$HOCUS_BUILD/build.ninja" ]; then
         say "Configuring the build in $HOCUS_BUILD"
         meson setup "$HOCUS_BUILD" "$HOCUS_ROOT" "${opts[@]}"
@@ -65,7 +82,7 @@ build_and_install() {
     fi
     say "Building"
     ninja -C "$HOCUS_BUILD"
-    say "Installing hocusd, hocusctl, the unit and the bus policy under $HOCUS_PREFIX"
+    say "Installing hocusd, hocusctl, the units, the bus policy and the Cockpit page under $HOCUS_PREFIX"
     meson install -C "$HOCUS_BUILD" --quiet
     getent group hocus >/dev/null || groupadd --system hocus
 }
