@@ -17,6 +17,7 @@ HOCUS_PACKAGES=(
     systemd man-db procps socat jq clang-format git gnuplot-nox
     clang libclang-rt-14-dev valgrind prometheus curl
     cockpit-ws cockpit-bridge cockpit-system chromium chromium-driver python3-selenium
+    systemd-container
 )
 # The Cockpit page's PatternFly comes from the npm registry (src/cockpit):
 # the machine's own Node.js and npm when there are, else Debian's.
