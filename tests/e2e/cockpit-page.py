@@ -138,10 +138,17 @@ def root(url, running, shutoff, newname, shots):
 
         note("live: figures move and a new workspace appears without a reload")
         first = cell(drv, running, "RssBytes")
+        stop = button(drv, running, "stop")
         t0 = time.monotonic()
         until(f"the RSS of {running} stayed {first} for 30 s", 30,
               lambda: cell(drv, running, "RssBytes") != first)
         print(f"MEASURE page_rss_changed_after_s={time.monotonic() - t0:.1f}")
+        # The figure's cell was redrawn; the row's Stop button was not (a
+        # button swapped every tick is one a person can miss).
+        try:
+            stop.is_enabled()
+        except WebDriverException:
+            fail(f"the Stop button of {running} was replaced when only its RSS changed")
         subprocess.run([HOCUSCTL, "--bus-address", BUS, "create", newname], check=True,
                        stdout=subprocess.DEVNULL)
         until(f"{newname}, created with hocusctl, did not appear", 10,
