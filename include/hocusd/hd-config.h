@@ -48,6 +48,19 @@ typedef struct {
     guint64 agent_budget;     /* bytes read per guest channel per tick at most */
 } HdMetricsConfig;
 
+/* The memory policy (docs/memory-policy.md; hd-policy.h has the rules). */
+typedef struct {
+    char *mode;        /* "off", "observe" or "active" */
+    char *host_cgroup; /* memory cgroup that holds the QEMU processes; "" finds it */
+    double psi_some_pressure, psi_some_calm, psi_full_critical;            /* host PSI, percent */
+    guint headroom_pressure_pct, headroom_calm_pct, headroom_critical_pct; /* of the budget */
+    guint calm_after_s;
+    guint64 step_max, tick_max, grow_step; /* bytes */
+    guint64 guest_margin;                  /* bytes above the guest's used memory */
+    double guest_psi_stall;                /* guest PSI some avg10, percent */
+    guint inflate_stall_s, hold_s, reclaim_lead_s;
+} HdPolicyConfig;
+
 /* How the accelerator probe boots its guest (docs/accelerator.md). */
 typedef struct {
     guint timeout_s;   /* per CPU choice: the guest must reach init within this */
@@ -79,6 +92,7 @@ typedef struct {
     HdSpecDefaults defaults;
     HdPressureConfig pressure;
     HdMetricsConfig metrics;
+    HdPolicyConfig policy;
     char *host_root; /* where /proc, /sys and /run are read: "/" except in tests */
 } HdConfig;
 

@@ -3,6 +3,8 @@
 
 #include <glib.h>
 
+#include "hocusd/hd-config.h"
+
 G_BEGIN_DECLS
 
 /*
@@ -55,6 +57,8 @@ typedef struct {
 } HdPolicyParams;
 
 void hd_policy_params_default(HdPolicyParams *p);
+/* The configuration's policy section over the defaults. */
+void hd_policy_params_from_config(HdPolicyParams *p, const HdPolicyConfig *c);
 
 typedef enum {
     HD_HOST_CALM,

@@ -168,6 +168,101 @@ static const HdField pressure_fields[] = {
     { NULL }
 };
 
+static gboolean check_policy_mode(const char *value, GError **error)
+{
+    if (strcmp(value, "off") == 0 || strcmp(value, "observe") == 0 || strcmp(value, "active") == 0)
+        return TRUE;
+    g_set_error(error, HD_ERROR, HD_ERROR_FAILED,
+                "must be \"off\", \"observe\" or \"active\", got '%s'", value);
+    return FALSE;
+}
+
+static gboolean check_cgroup(const char *value, GError **error)
+{
+    return *value == '\0' || hd_fields_check_path(value, error);
+}
+
+#define POLICY(f) offsetof(HdPolicyConfig, f)
+static const HdField policy_fields[] = {
+    { .key = "mode", .type = HD_FIELD_STRING, .offset = POLICY(mode), .check = check_policy_mode },
+    { .key = "host_cgroup",
+      .type = HD_FIELD_STRING,
+      .offset = POLICY(host_cgroup),
+      .check = check_cgroup },
+    { .key = "psi_some_pressure",
+      .type = HD_FIELD_DOUBLE,
+      .offset = POLICY(psi_some_pressure),
+      .dmin = 0.01,
+      .dmax = 100.0 },
+    { .key = "psi_some_calm",
+      .type = HD_FIELD_DOUBLE,
+      .offset = POLICY(psi_some_calm),
+      .dmin = 0.0,
+      .dmax = 100.0 },
+    { .key = "psi_full_critical",
+      .type = HD_FIELD_DOUBLE,
+      .offset = POLICY(psi_full_critical),
+      .dmin = 0.01,
+      .dmax = 100.0 },
+    { .key = "headroom_pressure_pct",
+      .type = HD_FIELD_UINT,
+      .offset = POLICY(headroom_pressure_pct),
+      .min = 0,
+      .max = 90 },
+    { .key = "headroom_calm_pct",
+      .type = HD_FIELD_UINT,
+      .offset = POLICY(headroom_calm_pct),
+      .min = 0,
+      .max = 90 },
+    { .key = "headroom_critical_pct",
+      .type = HD_FIELD_UINT,
+      .offset = POLICY(headroom_critical_pct),
+      .min = 0,
+      .max = 90 },
+    { .key = "calm_after_s",
+      .type = HD_FIELD_UINT,
+      .offset = POLICY(calm_after_s),
+      .min = 0,
+      .max = 86400 },
+    { .key = "step_max",
+      .type = HD_FIELD_SIZE,
+      .offset = POLICY(step_max),
+      .min = 16 * HD_MiB,
+      .max = 64 * HD_GiB },
+    { .key = "tick_max",
+      .type = HD_FIELD_SIZE,
+      .offset = POLICY(tick_max),
+      .min = 16 * HD_MiB,
+      .max = 1024 * HD_GiB },
+    { .key = "grow_step",
+      .type = HD_FIELD_SIZE,
+      .offset = POLICY(grow_step),
+      .min = 16 * HD_MiB,
+      .max = 64 * HD_GiB },
+    { .key = "guest_margin",
+      .type = HD_FIELD_SIZE,
+      .offset = POLICY(guest_margin),
+      .min = 0,
+      .max = 64 * HD_GiB },
+    { .key = "guest_psi_stall",
+      .type = HD_FIELD_DOUBLE,
+      .offset = POLICY(guest_psi_stall),
+      .dmin = 0.01,
+      .dmax = 100.0 },
+    { .key = "inflate_stall_s",
+      .type = HD_FIELD_UINT,
+      .offset = POLICY(inflate_stall_s),
+      .min = 1,
+      .max = 3600 },
+    { .key = "hold_s", .type = HD_FIELD_UINT, .offset = POLICY(hold_s), .min = 0, .max = 86400 },
+    { .key = "reclaim_lead_s",
+      .type = HD_FIELD_UINT,
+      .offset = POLICY(reclaim_lead_s),
+      .min = 0,
+      .max = 600 },
+    { NULL }
+};
+
 static const HdField metrics_fields[] = { { .key = "idle_cpu_percent",
                                             .type = HD_FIELD_DOUBLE,
                                             .offset = offsetof(HdMetricsConfig, idle_cpu_percent),
@@ -293,6 +388,7 @@ static const HdField config_fields[] = {
       .type = HD_FIELD_OBJECT,
       .offset = CFG(metrics),
       .children = metrics_fields },
+    { .key = "policy", .type = HD_FIELD_OBJECT, .offset = CFG(policy), .children = policy_fields },
     { .key = "host_root", .type = HD_FIELD_PATH, .offset = CFG(host_root) },
     { NULL }
 };
@@ -352,6 +448,25 @@ HdConfig *hd_config_new_default(void)
     c->metrics.agent_channel = TRUE;
     /* A telemetry line is ~1.5 KiB per second; 64 KiB is 16 maximal lines. */
     c->metrics.agent_budget = 64 * 1024;
+    /* docs/memory-policy.md says why these numbers. Operators see the
+     * decisions (observe) before they let hocusd act on them (active). */
+    c->policy.mode = g_strdup("observe");
+    c->policy.host_cgroup = g_strdup("");
+    c->policy.psi_some_pressure = 10.0;
+    c->policy.psi_some_calm = 1.0;
+    c->policy.psi_full_critical = 10.0;
+    c->policy.headroom_pressure_pct = 10;
+    c->policy.headroom_calm_pct = 20;
+    c->policy.headroom_critical_pct = 5;
+    c->policy.calm_after_s = 30;
+    c->policy.step_max = 128 * HD_MiB;
+    c->policy.tick_max = 512 * HD_MiB;
+    c->policy.grow_step = 64 * HD_MiB;
+    c->policy.guest_margin = 64 * HD_MiB;
+    c->policy.guest_psi_stall = 5.0;
+    c->policy.inflate_stall_s = 5;
+    c->policy.hold_s = 60;
+    c->policy.reclaim_lead_s = 3;
     c->host_root = g_strdup("/");
     return c;
 }
@@ -388,6 +503,28 @@ static gboolean config_check(const HdConfig *c, GError **error)
                     "key 'pressure.some_avg10_warning': %g is above "
                     "pressure.some_avg10_critical (%g)",
                     c->pressure.some_avg10_warning, c->pressure.some_avg10_critical);
+        return FALSE;
+    }
+    if (c->policy.psi_some_calm >= c->policy.psi_some_pressure) {
+        g_set_error(error, HD_ERROR, HD_ERROR_INVALID_CONFIG,
+                    "key 'policy.psi_some_calm': %g is not below policy.psi_some_pressure (%g)",
+                    c->policy.psi_some_calm, c->policy.psi_some_pressure);
+        return FALSE;
+    }
+    if (!(c->policy.headroom_critical_pct <= c->policy.headroom_pressure_pct &&
+          c->policy.headroom_pressure_pct <= c->policy.headroom_calm_pct)) {
+        g_set_error(error, HD_ERROR, HD_ERROR_INVALID_CONFIG,
+                    "key 'policy.headroom_pressure_pct': headrooms must satisfy critical <= "
+                    "pressure <= calm, got %u/%u/%u",
+                    c->policy.headroom_critical_pct, c->policy.headroom_pressure_pct,
+                    c->policy.headroom_calm_pct);
+        return FALSE;
+    }
+    if (c->policy.step_max > c->policy.tick_max) {
+        g_autofree char *step = hd_size_format(c->policy.step_max);
+        g_autofree char *tick = hd_size_format(c->policy.tick_max);
+        g_set_error(error, HD_ERROR, HD_ERROR_INVALID_CONFIG,
+                    "key 'policy.step_max': %s is above policy.tick_max (%s)", step, tick);
         return FALSE;
     }
     return TRUE;
@@ -496,6 +633,36 @@ char *hd_config_to_json(const HdConfig *c)
     json_object_object_add(metrics, "agent_budget",
                            json_object_new_int64((gint64)c->metrics.agent_budget));
     json_object_object_add(root, "metrics", metrics);
+    {
+        json_object *policy = json_object_new_object();
+        const HdPolicyConfig *pc = &c->policy;
+
+        json_object_object_add(policy, "mode", json_object_new_string(pc->mode));
+        json_object_object_add(policy, "host_cgroup", json_object_new_string(pc->host_cgroup));
+        json_object_object_add(policy, "psi_some_pressure",
+                               json_object_new_double(pc->psi_some_pressure));
+        json_object_object_add(policy, "psi_some_calm", json_object_new_double(pc->psi_some_calm));
+        json_object_object_add(policy, "psi_full_critical",
+                               json_object_new_double(pc->psi_full_critical));
+        json_object_object_add(policy, "headroom_pressure_pct",
+                               json_object_new_int64(pc->headroom_pressure_pct));
+        json_object_object_add(policy, "headroom_calm_pct",
+                               json_object_new_int64(pc->headroom_calm_pct));
+        json_object_object_add(policy, "headroom_critical_pct",
+                               json_object_new_int64(pc->headroom_critical_pct));
+        json_object_object_add(policy, "calm_after_s", json_object_new_int64(pc->calm_after_s));
+        json_object_object_add(policy, "step_max", json_object_new_uint64(pc->step_max));
+        json_object_object_add(policy, "tick_max", json_object_new_uint64(pc->tick_max));
+        json_object_object_add(policy, "grow_step", json_object_new_uint64(pc->grow_step));
+        json_object_object_add(policy, "guest_margin", json_object_new_uint64(pc->guest_margin));
+        json_object_object_add(policy, "guest_psi_stall",
+                               json_object_new_double(pc->guest_psi_stall));
+        json_object_object_add(policy, "inflate_stall_s",
+                               json_object_new_int64(pc->inflate_stall_s));
+        json_object_object_add(policy, "hold_s", json_object_new_int64(pc->hold_s));
+        json_object_object_add(policy, "reclaim_lead_s", json_object_new_int64(pc->reclaim_lead_s));
+        json_object_object_add(root, "policy", policy);
+    }
     json_object_object_add(root, "host_root", json_object_new_string(c->host_root));
 
     out = g_strdup(json_object_to_json_string_ext(

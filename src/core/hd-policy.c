@@ -78,6 +78,26 @@ void hd_policy_params_default(HdPolicyParams *p)
     };
 }
 
+void hd_policy_params_from_config(HdPolicyParams *p, const HdPolicyConfig *c)
+{
+    hd_policy_params_default(p);
+    p->psi_some_pressure = c->psi_some_pressure;
+    p->psi_some_calm = c->psi_some_calm;
+    p->psi_full_critical = c->psi_full_critical;
+    p->headroom_pressure = c->headroom_pressure_pct / 100.0;
+    p->headroom_calm = c->headroom_calm_pct / 100.0;
+    p->headroom_critical = c->headroom_critical_pct / 100.0;
+    p->calm_after_usec = (guint64)c->calm_after_s * G_USEC_PER_SEC;
+    p->step_max = c->step_max;
+    p->tick_max = c->tick_max;
+    p->grow_step = c->grow_step;
+    p->guest_margin = c->guest_margin;
+    p->guest_psi_stall = c->guest_psi_stall;
+    p->inflate_stall_usec = (guint64)c->inflate_stall_s * G_USEC_PER_SEC;
+    p->hold_usec = (guint64)c->hold_s * G_USEC_PER_SEC;
+    p->reclaim_lead_usec = (guint64)c->reclaim_lead_s * G_USEC_PER_SEC;
+}
+
 static guint64 mib(guint64 bytes)
 {
     return bytes / HD_MiB;

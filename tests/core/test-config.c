@@ -117,6 +117,17 @@ static const BadCase bad_cases[] = {
     { "{\"pressure\": {\"some_avg10_warning\": 50, \"some_avg10_critical\": 20}}",
       "is above pressure.some_avg10_critical" },
     { "{\"network\": \"default;rm\"}", "key 'network'" },
+    { "{\"policy\": {\"mode\": \"on\"}}",
+      "key 'policy.mode': must be \"off\", \"observe\" or \"active\", got 'on'" },
+    { "{\"policy\": {\"host_cgroup\": \"machine\"}}",
+      "key 'policy.host_cgroup': must be an absolute path" },
+    { "{\"policy\": {\"psi_some_calm\": 20}}",
+      "key 'policy.psi_some_calm': 20 is not below policy.psi_some_pressure (10)" },
+    { "{\"policy\": {\"headroom_critical_pct\": 15}}",
+      "headrooms must satisfy critical <= pressure <= calm, got 15/10/20" },
+    { "{\"policy\": {\"step_max\": \"1G\"}}",
+      "key 'policy.step_max': 1 GiB is above policy.tick_max (512 MiB)" },
+    { "{\"policy\": {\"step_max\": \"1M\"}}", "key 'policy.step_max': 1 MiB is out of range" },
 };
 
 static void test_bad_input(void **state)
@@ -189,6 +200,12 @@ static const char every_key[] =
     "\"metrics\": {\"idle_cpu_percent\": 2.5, \"idle_after_s\": 90,"
     " \"reclaim_min_jump\": 33554432, \"reclaim_timeout_s\": 60, \"agent_channel\": false,"
     " \"agent_budget\": 8192},"
+    "\"policy\": {\"mode\": \"active\", \"host_cgroup\": \"/sys/fs/cgroup/memory/vms\","
+    " \"psi_some_pressure\": 15.5, \"psi_some_calm\": 2.5, \"psi_full_critical\": 7.5,"
+    " \"headroom_pressure_pct\": 12, \"headroom_calm_pct\": 25, \"headroom_critical_pct\": 4,"
+    " \"calm_after_s\": 45, \"step_max\": 67108864, \"tick_max\": 268435456,"
+    " \"grow_step\": 33554432, \"guest_margin\": 100663296, \"guest_psi_stall\": 7.5,"
+    " \"inflate_stall_s\": 8, \"hold_s\": 120, \"reclaim_lead_s\": 5},"
     "\"host_root\": \"/tmp/host\""
     "}";
 

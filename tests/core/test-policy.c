@@ -94,6 +94,20 @@ static void test_names(void **state)
     assert_string_equal(hd_host_level_name(HD_HOST_CRITICAL), "critical");
 }
 
+/* The configuration's defaults are the policy's defaults. */
+static void test_config_defaults(void **state)
+{
+    g_autoptr(HdConfig) c = hd_config_new_default();
+    HdPolicyParams want, got;
+    HdPolicyMode mode;
+
+    hd_policy_params_default(&want);
+    hd_policy_params_from_config(&got, &c->policy);
+    assert_memory_equal(&want, &got, sizeof(want));
+    assert_true(hd_policy_mode_parse(c->policy.mode, &mode));
+    assert_int_equal(mode, HD_POLICY_OBSERVE);
+}
+
 /* Host levels: one row per threshold, both sides of it. */
 static void test_host_levels(void **state)
 {
@@ -556,21 +570,14 @@ static void test_trace(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_names),
-        cmocka_unit_test(test_host_levels),
-        cmocka_unit_test(test_need),
-        cmocka_unit_test(test_calm_drift),
-        cmocka_unit_test(test_order_and_bounds),
-        cmocka_unit_test(test_floors),
-        cmocka_unit_test(test_never_below_floor),
-        cmocka_unit_test(test_reclaim_first),
-        cmocka_unit_test(test_guest_psi_protection),
-        cmocka_unit_test(test_untrusted_guest),
-        cmocka_unit_test(test_inflation_stall),
-        cmocka_unit_test(test_autodeflate),
-        cmocka_unit_test(test_modes),
-        cmocka_unit_test(test_set_range),
-        cmocka_unit_test(test_trace),
+        cmocka_unit_test(test_names),           cmocka_unit_test(test_config_defaults),
+        cmocka_unit_test(test_host_levels),     cmocka_unit_test(test_need),
+        cmocka_unit_test(test_calm_drift),      cmocka_unit_test(test_order_and_bounds),
+        cmocka_unit_test(test_floors),          cmocka_unit_test(test_never_below_floor),
+        cmocka_unit_test(test_reclaim_first),   cmocka_unit_test(test_guest_psi_protection),
+        cmocka_unit_test(test_untrusted_guest), cmocka_unit_test(test_inflation_stall),
+        cmocka_unit_test(test_autodeflate),     cmocka_unit_test(test_modes),
+        cmocka_unit_test(test_set_range),       cmocka_unit_test(test_trace),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
