@@ -70,6 +70,73 @@ void hd_procfs_read_host(const char *root, HdHostSample *out)
         read_i64(root, "sys/kernel/mm/ksm/general_profit", &out->ksm_general_profit);
 }
 
+/* v1 reports "no limit" as a huge page-aligned number, v2 as "max". */
+#define V1_UNLIMITED (G_GUINT64_CONSTANT(1) << 62)
+
+static gboolean read_cgroup_budget(const char *root, const char *dir, guint64 *limit,
+                                   guint64 *usage, guint64 *inactive)
+{
+    g_autofree char *v1_limit = g_build_filename(dir, "memory.limit_in_bytes", NULL);
+    g_autofree char *v1_usage = g_build_filename(dir, "memory.usage_in_bytes", NULL);
+    g_autofree char *v2_limit = g_build_filename(dir, "memory.max", NULL);
+    g_autofree char *v2_usage = g_build_filename(dir, "memory.current", NULL);
+    g_autofree char *stat_path = g_build_filename(dir, "memory.stat", NULL);
+    g_autofree char *stat = NULL;
+    uint64_t v = 0;
+    gboolean v1;
+
+    if (read_u64(root, v1_limit, limit) && read_u64(root, v1_usage, usage))
+        v1 = TRUE;
+    else if (read_u64(root, v2_limit, limit) && read_u64(root, v2_usage, usage))
+        v1 = FALSE;
+    else
+        return FALSE; /* absent, or "max" */
+    if (*limit >= V1_UNLIMITED)
+        return FALSE;
+    *inactive = 0;
+    stat = read_small(root, stat_path);
+    if (stat != NULL && hd_kp_kv(stat, v1 ? "total_inactive_file" : "inactive_file", &v))
+        *inactive = v;
+    return TRUE;
+}
+
+void hd_procfs_read_budget(const char *root, const char *cgroup, const HdHostSample *host,
+                           HdBudgetSample *out)
+{
+    static const char *const guesses[] = { "sys/fs/cgroup/memory/machine",
+                                           "sys/fs/cgroup/machine.slice", "sys/fs/cgroup/machine" };
+    guint64 limit = 0, usage = 0, inactive = 0;
+
+    *out = (HdBudgetSample){ 0 };
+    for (guint i = 0; i < G_N_ELEMENTS(guesses); i++) {
+        const char *dir = cgroup != NULL && *cgroup != '\0' ? cgroup : guesses[i];
+
+        if (read_cgroup_budget(root, dir, &limit, &usage, &inactive)) {
+            out->limited = TRUE;
+            g_strlcpy(out->cgroup, dir, sizeof(out->cgroup));
+            break;
+        }
+        if (cgroup != NULL && *cgroup != '\0')
+            break;
+    }
+    if (out->limited) {
+        guint64 used = usage - MIN(usage, inactive);
+
+        out->have_budget = TRUE;
+        out->budget_bytes = limit;
+        out->available_bytes = limit - MIN(limit, used);
+        if (host->have_meminfo) {
+            out->budget_bytes = MIN(limit, host->meminfo.total);
+            if (host->meminfo.have_available)
+                out->available_bytes = MIN(out->available_bytes, host->meminfo.available);
+        }
+    } else if (host->have_meminfo && host->meminfo.have_available) {
+        out->have_budget = TRUE;
+        out->budget_bytes = host->meminfo.total;
+        out->available_bytes = host->meminfo.available;
+    }
+}
+
 char *hd_procfs_cgroup2_mount(const char *root)
 {
     g_autofree char *mountinfo = read_small(root, "proc/self/mountinfo");

@@ -121,6 +121,65 @@ static void check_full(const char *root, const char *want_mount)
     assert_true(p.psi.full.avg10 == 0.25);
 }
 
+/* The budget: a cgroup v1 limit, a v2 limit, "max" and no cgroup at all
+ * (MemTotal), and a configured cgroup that overrides the search. */
+static void test_budget(void **state)
+{
+    char *root = make_root();
+    HdHostSample h;
+    HdBudgetSample b;
+
+    put(root, "proc/meminfo",
+        "MemTotal:       8388608 kB\nMemFree: 4000000 kB\n"
+        "MemAvailable:   6291456 kB\n");
+    hd_procfs_read_host(root, &h);
+    hd_procfs_read_budget(root, "", &h, &b);
+    assert_true(b.have_budget && !b.limited);
+    assert_int_equal(b.budget_bytes, 8ull << 30);
+    assert_int_equal(b.available_bytes, 6ull << 30);
+
+    /* v2, unlimited: still MemTotal. */
+    put(root, "sys/fs/cgroup/machine.slice/memory.max", "max\n");
+    put(root, "sys/fs/cgroup/machine.slice/memory.current", "1073741824\n");
+    hd_procfs_read_budget(root, "", &h, &b);
+    assert_false(b.limited);
+    /* v2, 2 GiB, 1.5 GiB used of which 512 MiB inactive file cache. */
+    put(root, "sys/fs/cgroup/machine.slice/memory.max", "2147483648\n");
+    put(root, "sys/fs/cgroup/machine.slice/memory.current", "1610612736\n");
+    put(root, "sys/fs/cgroup/machine.slice/memory.stat",
+        "anon 1073741824\ninactive_file 536870912\n");
+    hd_procfs_read_budget(root, "", &h, &b);
+    assert_true(b.limited);
+    assert_string_equal(b.cgroup, "sys/fs/cgroup/machine.slice");
+    assert_int_equal(b.budget_bytes, 2ull << 30);
+    assert_int_equal(b.available_bytes, 1ull << 30);
+    /* v1 is looked at first; its "unlimited" is a huge number. */
+    put(root, "sys/fs/cgroup/memory/machine/memory.limit_in_bytes", "9223372036854771712\n");
+    put(root, "sys/fs/cgroup/memory/machine/memory.usage_in_bytes", "100\n");
+    hd_procfs_read_budget(root, "", &h, &b);
+    assert_string_equal(b.cgroup, "sys/fs/cgroup/machine.slice");
+    put(root, "sys/fs/cgroup/memory/machine/memory.limit_in_bytes", "1073741824\n");
+    put(root, "sys/fs/cgroup/memory/machine/memory.usage_in_bytes", "1048576000\n");
+    put(root, "sys/fs/cgroup/memory/machine/memory.stat",
+        "cache 0\ntotal_inactive_file 20971520\n");
+    hd_procfs_read_budget(root, "", &h, &b);
+    assert_string_equal(b.cgroup, "sys/fs/cgroup/memory/machine");
+    assert_int_equal(b.budget_bytes, 1ull << 30);
+    assert_int_equal(b.available_bytes, (1ull << 30) - 1048576000 + 20971520);
+    /* Usage above the limit (v1 allows a moment of it): nothing available. */
+    put(root, "sys/fs/cgroup/memory/machine/memory.usage_in_bytes", "2147483648\n");
+    hd_procfs_read_budget(root, "", &h, &b);
+    assert_int_equal(b.available_bytes, 0);
+    /* A configured cgroup is the only one looked at. */
+    hd_procfs_read_budget(root, "/sys/fs/cgroup/machine.slice", &h, &b);
+    assert_string_equal(b.cgroup, "/sys/fs/cgroup/machine.slice");
+    assert_int_equal(b.budget_bytes, 2ull << 30);
+    hd_procfs_read_budget(root, "/sys/fs/cgroup/nothing", &h, &b);
+    assert_false(b.limited);
+    assert_int_equal(b.budget_bytes, 8ull << 30);
+    remove_root(root);
+}
+
 static void test_unified_host(void **state)
 {
     char *root = make_root();
@@ -340,9 +399,10 @@ static void test_real_host(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_unified_host),      cmocka_unit_test(test_hybrid_host),
-        cmocka_unit_test(test_bare_host),         cmocka_unit_test(test_kept_open),
-        cmocka_unit_test(test_descriptor_budget), cmocka_unit_test(test_real_host),
+        cmocka_unit_test(test_budget),      cmocka_unit_test(test_unified_host),
+        cmocka_unit_test(test_hybrid_host), cmocka_unit_test(test_bare_host),
+        cmocka_unit_test(test_kept_open),   cmocka_unit_test(test_descriptor_budget),
+        cmocka_unit_test(test_real_host),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
