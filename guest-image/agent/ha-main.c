@@ -33,11 +33,21 @@ typedef struct {
     HaReclaimParams params;
 } Options;
 
+/* Reclaim requests from the host (docs/agent-protocol.md). */
+typedef struct {
+    bool pending;
+    HaRequest req;
+    uint64_t requests, done, rejected, malformed, unknown;
+    uint64_t last_seq, reclaimed;
+    const char *last_result;
+} HostRequests;
+
 typedef struct {
     uint64_t requested, reclaimed, ops, eagain, errors;
     uint64_t last_step;
     HaReclaimDecision last;
     HaReclaimState state;
+    HostRequests host;
 } ReclaimStats;
 
 static volatile sig_atomic_t stop;
@@ -252,6 +262,15 @@ static size_t build_line(char *buf, size_t cap, uint64_t seq, uint64_t uptime_ms
     ha_json_u64(&j, "errors", r->errors);
     ha_json_end_object(&j);
 
+    ha_json_begin_object(&j, "host");
+    ha_json_u64(&j, "requests", r->host.requests);
+    ha_json_u64(&j, "done", r->host.done);
+    ha_json_u64(&j, "rejected", r->host.rejected + r->host.malformed);
+    ha_json_u64(&j, "last_seq", r->host.last_seq);
+    ha_json_string(&j, "last_result", r->host.last_result);
+    ha_json_u64(&j, "reclaimed_bytes", r->host.reclaimed);
+    ha_json_end_object(&j);
+
     ha_json_begin_object(&j, "lock");
     ha_json_u64(&j, "files", (uint64_t)lk->n);
     ha_json_u64(&j, "bytes", lk->bytes);
@@ -394,6 +413,67 @@ static int parse_options(int argc, char **argv, Options *o)
     return 0;
 }
 
+static void on_host_line(const char *line, size_t len, void *user_data)
+{
+    HostRequests *h = user_data;
+    HaRequest req;
+
+    switch (ha_request_parse(line, len, &req)) {
+    case HA_REQUEST_RECLAIM:
+        h->requests++;
+        h->last_seq = req.seq;
+        if (h->pending)
+            h->rejected++; /* superseded before it ran */
+        h->pending = true;
+        h->req = req;
+        break;
+    case HA_REQUEST_UNKNOWN:
+        h->unknown++;
+        break;
+    case HA_REQUEST_MALFORMED:
+        h->malformed++;
+        h->last_result = "malformed";
+        break;
+    }
+}
+
+/* At most 4 KiB a tick is read: the host cannot make the agent spin. */
+static void read_host(HaPort *port, HaLineIn *in, HostRequests *h)
+{
+    char buf[1024];
+
+    for (int i = 0; i < 4 && port->fd >= 0; i++) {
+        long n = ha_port_read(port, buf, sizeof(buf));
+
+        if (n <= 0)
+            return;
+        ha_linein_feed(in, buf, (size_t)n, on_host_line, h);
+    }
+}
+
+static void run_host_request(const Options *o, ReclaimStats *r, const Sample *s, uint64_t now)
+{
+    HostRequests *h = &r->host;
+    uint64_t bytes, before = r->reclaimed;
+    const char *why = "reclaim disabled";
+
+    if (!h->pending)
+        return;
+    h->pending = false;
+    bytes = o->reclaim && s->have_file
+                ? ha_request_reclaim_bytes(&o->params, &r->state, now, h->req.bytes, s->file, &why)
+                : 0;
+    if (bytes == 0) {
+        h->rejected++;
+        h->last_result = why;
+        return;
+    }
+    do_reclaim(o, r, s, bytes);
+    h->done++;
+    h->reclaimed += r->reclaimed - before;
+    h->last_result = "ok";
+}
+
 int main(int argc, char **argv)
 {
     static char line[HA_LINE_MAX];
@@ -404,7 +484,8 @@ int main(int argc, char **argv)
                   .reclaim = true,
                   .lock_budget = 64ull << 20,
                   .lock_procs = { "sshd", NULL } };
-    ReclaimStats r = { 0 };
+    ReclaimStats r = { .host.last_result = "none" };
+    static HaLineIn host_in;
     HaRecipe rc;
     HaLock lk;
     char cmdline[4096], value[16];
@@ -467,6 +548,7 @@ int main(int argc, char **argv)
             if (r.last.action == HA_RECLAIM_RECLAIM && s.have_file)
                 do_reclaim(&o, &r, &s, r.last.bytes);
         }
+        run_host_request(&o, &r, &s, t);
 
         len = build_line(line, sizeof(line), seq++, (t - start) / 1000, &o, &s, &r, &rc, &lk,
                          dropped);
@@ -478,6 +560,7 @@ int main(int argc, char **argv)
                 port.fd = ha_port_open(o.root, o.port);
             if (port.fd >= 0 && ha_port_send(&port, line, len) < 0)
                 dropped++;
+            read_host(&port, &host_in, &r.host);
         }
         if (o.count > 0 && (long)seq >= o.count)
             break;

@@ -37,8 +37,8 @@ int ha_port_open(const char *root, const char *name)
             continue;
         snprintf(path, sizeof(path), "%s/dev/%s", root, e->d_name);
         /* Non-blocking: with nobody reading on the host, lines are dropped,
-         * never queued until the agent stalls. */
-        fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+         * never queued until the agent stalls. Read too: host requests. */
+        fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     }
     closedir(d);
     return fd;
@@ -99,4 +99,22 @@ int ha_port_send(HaPort *port, const char *line, size_t len)
         port->rest_len = len - (size_t)n;
     }
     return 0;
+}
+
+long ha_port_read(HaPort *port, char *buf, size_t len)
+{
+    for (;;) {
+        ssize_t n;
+
+        if (port->fd < 0)
+            return -EBADF;
+        n = read(port->fd, buf, len);
+        if (n >= 0)
+            return (long)n; /* 0: the host end is not connected */
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN)
+            return 0;
+        return hard_error(port, -errno);
+    }
 }

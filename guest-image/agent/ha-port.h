@@ -28,3 +28,6 @@ int ha_port_open(const char *root, const char *name);
  */
 int ha_port_send(HaPort *port, const char *line, size_t len);
 void ha_port_close(HaPort *port);
+/* What the host sent, without blocking: bytes read (0: nothing now), or
+ * -errno when the port failed and was closed. */
+long ha_port_read(HaPort *port, char *buf, size_t len);

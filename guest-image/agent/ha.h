@@ -90,3 +90,39 @@ void ha_json_string(HaJson *j, const char *key, const char *v);
 void ha_json_null(HaJson *j, const char *key);
 /* Terminates the line with "\n"; FALSE if anything did not fit. */
 bool ha_json_finish(HaJson *j);
+
+/* ---- ha-request.c: requests from the host (docs/agent-protocol.md) ---- */
+
+#define HA_REQUEST_MAX       512          /* bytes per host line, newline excluded */
+#define HA_REQUEST_BYTES_MAX (1ull << 30) /* the most one request can make the agent reclaim */
+
+typedef enum {
+    HA_REQUEST_MALFORMED = -1,
+    HA_REQUEST_UNKNOWN = 0, /* well formed, but another version or type: skipped */
+    HA_REQUEST_RECLAIM = 1,
+} HaRequestResult;
+
+typedef struct {
+    uint64_t seq;
+    uint64_t bytes;
+} HaRequest;
+
+HaRequestResult ha_request_parse(const char *line, size_t len, HaRequest *out);
+
+/* What a host reclaim request may make the agent do now: at most
+ * HA_REQUEST_BYTES_MAX, never below the file floor, nothing during a
+ * pressure backoff (*why says which). */
+uint64_t ha_request_reclaim_bytes(const HaReclaimParams *p, const HaReclaimState *s,
+                                  uint64_t now_us, uint64_t requested, uint64_t file_bytes,
+                                  const char **why);
+
+typedef struct {
+    char buf[HA_REQUEST_MAX];
+    size_t len;
+    bool discarding;
+    uint64_t oversized;
+} HaLineIn;
+
+typedef void (*HaLineFunc)(const char *line, size_t len, void *user_data);
+
+void ha_linein_feed(HaLineIn *in, const char *data, size_t len, HaLineFunc func, void *user_data);

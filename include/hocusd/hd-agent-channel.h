@@ -29,4 +29,9 @@ gboolean hd_agent_channel_connected(HdAgentChannel *c);
 /* Lines dropped for exceeding the bound, and ticks whose budget ran out. */
 guint64 hd_agent_channel_oversized(HdAgentChannel *c);
 
+/* Write one host-to-guest line (with its newline) without blocking. FALSE
+ * when not connected or the socket is full (the line is dropped, never
+ * queued) or was taken only in part (the channel reconnects). */
+gboolean hd_agent_channel_send(HdAgentChannel *c, const char *line, GError **error);
+
 G_END_DECLS

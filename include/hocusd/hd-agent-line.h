@@ -41,6 +41,9 @@ typedef struct {
     guint64 reclaimed_bytes;
     gboolean have_dropped;
     guint64 dropped_lines;
+    /* Reclaim requests from hocusd, as the agent counts them. */
+    gboolean have_host;
+    guint64 host_requests, host_done, host_last_seq, host_reclaimed_bytes;
     /* The object as json-c prints it back: valid UTF-8, no control characters. */
     char *canonical;
 } HdAgentLine;
@@ -50,6 +53,10 @@ typedef struct {
 gboolean hd_agent_line_parse(const char *line, gsize len, HdAgentLine *out, const char **why);
 
 void hd_agent_line_clear(HdAgentLine *line);
+
+/* hocusd's request to drop this much page cache, as one line with its
+ * newline (docs/agent-protocol.md, "Requests from the host"). */
+char *hd_agent_request_reclaim(guint64 seq, guint64 bytes);
 
 /*
  * Line assembly from a byte stream with a bound: a line longer than

@@ -86,6 +86,18 @@ static void parse_telemetry(json_object *root, HdAgentLine *out)
         }
     }
     out->have_dropped = get_u64(root, "dropped_lines", G_MAXINT64, &out->dropped_lines);
+    if (get_object(root, "host", &v) && get_u64(v, "requests", G_MAXINT64, &out->host_requests) &&
+        get_u64(v, "done", out->host_requests, &out->host_done) &&
+        get_u64(v, "last_seq", G_MAXINT64, &out->host_last_seq) &&
+        get_u64(v, "reclaimed_bytes", G_MAXINT64, &out->host_reclaimed_bytes))
+        out->have_host = TRUE;
+}
+
+char *hd_agent_request_reclaim(guint64 seq, guint64 bytes)
+{
+    return g_strdup_printf("{\"v\":1,\"type\":\"reclaim\",\"seq\":%" G_GUINT64_FORMAT
+                           ",\"bytes\":%" G_GUINT64_FORMAT "}\n",
+                           seq, bytes);
 }
 
 gboolean hd_agent_line_parse(const char *line, gsize len, HdAgentLine *out, const char **why)

@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 #include <gio/gunixsocketaddress.h>
+#include <string.h>
 
 #include "hocusd/hd-agent-channel.h"
 #include "hocusd/hd-agent-line.h"
@@ -163,4 +164,28 @@ gboolean hd_agent_channel_connected(HdAgentChannel *c)
 guint64 hd_agent_channel_oversized(HdAgentChannel *c)
 {
     return c->lines.oversized;
+}
+
+gboolean hd_agent_channel_send(HdAgentChannel *c, const char *line, GError **error)
+{
+    gsize len = strlen(line);
+    gssize n;
+
+    if (!c->connected) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED, "%s: not connected", c->path);
+        return FALSE;
+    }
+    n = g_socket_send(c->socket, line, len, NULL, error);
+    if (n == (gssize)len)
+        return TRUE;
+    if (n >= 0) {
+        /* Half a line would join the next one: start the stream over. */
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT,
+                    "%s: only %" G_GSSIZE_FORMAT " of %" G_GSIZE_FORMAT
+                    " bytes taken; reconnecting",
+                    c->path, n, len);
+        disconnect(c);
+    }
+    /* WOULD_BLOCK: the guest is not reading; the request is dropped, not queued. */
+    return FALSE;
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * hocus-agent's pure parts: the reclaim decision (with hand-computed cases)
- * and the bounded JSON writer. The kernel-file parsers it shares with hocusd
- * are tested in tests/core/test-kparse.c.
+ * the bounded JSON writer, and the parser and bounds of host requests. The kernel-file parsers it
+ * shares with hocusd are tested in tests/core/test-kparse.c.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -159,6 +159,99 @@ static void test_json_overflow(void **state)
     assert_true(strlen(buf) < sizeof(buf));
 }
 
+/* Host requests: the one accepted shape, what is skipped, what is refused. */
+static void test_request_parse(void **state)
+{
+    static const struct {
+        const char *line;
+        HaRequestResult want;
+        uint64_t seq, bytes;
+    } rows[] = {
+        { "{\"v\":1,\"type\":\"reclaim\",\"seq\":7,\"bytes\":134217728}", HA_REQUEST_RECLAIM, 7,
+          134217728 },
+        { " { \"bytes\" : 5 , \"seq\":1, \"type\":\"reclaim\", \"v\":1, \"x\":\"y\" } ",
+          HA_REQUEST_RECLAIM, 1, 5 },
+        /* Another version or type: skipped, as unknown lines must be. */
+        { "{\"v\":2,\"type\":\"reclaim\",\"seq\":1,\"bytes\":1}", HA_REQUEST_UNKNOWN },
+        { "{\"v\":1,\"type\":\"resize\",\"seq\":1}", HA_REQUEST_UNKNOWN },
+        /* Refused whole. */
+        { "", HA_REQUEST_MALFORMED },
+        { "{", HA_REQUEST_MALFORMED },
+        { "{}", HA_REQUEST_MALFORMED },
+        { "{\"v\":1,\"type\":\"reclaim\",\"seq\":1}", HA_REQUEST_MALFORMED },
+        { "{\"v\":1,\"type\":\"reclaim\",\"seq\":1,\"bytes\":-5}", HA_REQUEST_MALFORMED },
+        { "{\"v\":1,\"type\":\"reclaim\",\"seq\":1,\"bytes\":1.5}", HA_REQUEST_MALFORMED },
+        { "{\"v\":1,\"type\":\"reclaim\",\"seq\":1,\"bytes\":99999999999999999999}",
+          HA_REQUEST_MALFORMED },
+        { "{\"v\":1,\"type\":\"rec\\u006caim\",\"seq\":1,\"bytes\":1}", HA_REQUEST_MALFORMED },
+        { "{\"v\":1,\"type\":\"reclaim\",\"seq\":1,\"bytes\":1,}", HA_REQUEST_MALFORMED },
+        { "{\"v\":1,\"type\":\"reclaim\",\"seq\":1,\"bytes\":1} x", HA_REQUEST_MALFORMED },
+        { "{\"v\":1,\"type\":\"reclaim\",\"seq\":1,\"bytes\":{\"a\":1}}", HA_REQUEST_MALFORMED },
+        { "[1,2]", HA_REQUEST_MALFORMED },
+    };
+
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        HaRequest r;
+        HaRequestResult got = ha_request_parse(rows[i].line, strlen(rows[i].line), &r);
+
+        if (got != rows[i].want)
+            fail_msg("row %zu (%s): got %d, want %d", i, rows[i].line, got, rows[i].want);
+        if (got == HA_REQUEST_RECLAIM) {
+            assert_int_equal(r.seq, rows[i].seq);
+            assert_int_equal(r.bytes, rows[i].bytes);
+        }
+    }
+}
+
+/* What a request can make the agent do: bounded by the file floor, by
+ * HA_REQUEST_BYTES_MAX, and nothing while the guest's own pressure backs off. */
+static void test_request_bounds(void **state)
+{
+    HaReclaimParams p;
+    HaReclaimState s = { 0 };
+    const char *why = NULL;
+
+    ha_reclaim_params_default(&p);
+    assert_int_equal(ha_request_reclaim_bytes(&p, &s, 1, 100 * MiB, 500 * MiB, &why), 100 * MiB);
+    assert_string_equal(why, "ok");
+    assert_int_equal(ha_request_reclaim_bytes(&p, &s, 1, 100 * MiB, 50 * MiB, &why),
+                     50 * MiB - p.file_floor);
+    assert_int_equal(ha_request_reclaim_bytes(&p, &s, 1, 100 * MiB, 10 * MiB, &why), 0);
+    assert_string_equal(why, "nothing to reclaim");
+    assert_int_equal(ha_request_reclaim_bytes(&p, &s, 1, UINT64_MAX, 64ull << 30, &why),
+                     HA_REQUEST_BYTES_MAX);
+    s.backoff_until_us = 10;
+    assert_int_equal(ha_request_reclaim_bytes(&p, &s, 9, 100 * MiB, 500 * MiB, &why), 0);
+    assert_string_equal(why, "backoff");
+}
+
+static void count_line(const char *line, size_t len, void *user_data)
+{
+    size_t *n = user_data;
+
+    (void)line;
+    assert_true(len <= HA_REQUEST_MAX);
+    (*n)++;
+}
+
+/* Host lines are bounded: a longer one is dropped whole, up to its newline. */
+static void test_request_lines(void **state)
+{
+    HaLineIn in = { 0 };
+    static char big[3 * HA_REQUEST_MAX];
+    size_t n = 0;
+
+    memset(big, 'x', sizeof(big));
+    ha_linein_feed(&in, "{\"a\":1}\n{\"b\"", 13, count_line, &n);
+    assert_int_equal(n, 1);
+    ha_linein_feed(&in, ":2}\n", 4, count_line, &n);
+    assert_int_equal(n, 2);
+    ha_linein_feed(&in, big, sizeof(big), count_line, &n);
+    ha_linein_feed(&in, "tail\nok\n", 8, count_line, &n);
+    assert_int_equal(n, 3); /* the oversized line and its tail are one dropped line */
+    assert_int_equal(in.oversized, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -167,6 +260,9 @@ int main(void)
         cmocka_unit_test(test_reclaim_without_psi),
         cmocka_unit_test(test_json_writer),
         cmocka_unit_test(test_json_overflow),
+        cmocka_unit_test(test_request_parse),
+        cmocka_unit_test(test_request_bounds),
+        cmocka_unit_test(test_request_lines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

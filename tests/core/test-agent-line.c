@@ -195,13 +195,38 @@ static void test_linebuf(void **state)
     g_free(lb);
 }
 
+/* The host's request line (the agent's parser is tested on the same text in
+ * tests/agent/test-agent.c) and the agent's count of requests in telemetry. */
+static void test_host_requests(void **state)
+{
+    g_autofree char *req = hd_agent_request_reclaim(7, 134217728);
+    HdAgentLine a;
+    const char *why;
+
+    assert_string_equal(req, "{\"v\":1,\"type\":\"reclaim\",\"seq\":7,\"bytes\":134217728}\n");
+    assert_true(parse("{\"v\":1,\"type\":\"telemetry\",\"seq\":1,\"host\":{\"requests\":3,"
+                      "\"done\":2,\"rejected\":1,\"last_seq\":9,\"last_result\":\"ok\","
+                      "\"reclaimed_bytes\":1048576}}",
+                      &a, &why));
+    assert_true(a.have_host);
+    assert_int_equal(a.host_requests, 3);
+    assert_int_equal(a.host_done, 2);
+    assert_int_equal(a.host_reclaimed_bytes, 1048576);
+    hd_agent_line_clear(&a);
+    /* More done than asked is a lie: the figures are dropped. */
+    assert_true(parse("{\"v\":1,\"type\":\"telemetry\",\"seq\":1,\"host\":{\"requests\":1,"
+                      "\"done\":2,\"last_seq\":1,\"reclaimed_bytes\":1}}",
+                      &a, &why));
+    assert_false(a.have_host);
+    hd_agent_line_clear(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_real_line),
-        cmocka_unit_test(test_refused_lines),
-        cmocka_unit_test(test_absurd_values),
-        cmocka_unit_test(test_linebuf),
+        cmocka_unit_test(test_real_line),     cmocka_unit_test(test_refused_lines),
+        cmocka_unit_test(test_absurd_values), cmocka_unit_test(test_linebuf),
+        cmocka_unit_test(test_host_requests),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
