@@ -60,6 +60,19 @@ gboolean hd_libvirt_stop(virConnectPtr conn, const char *name, gboolean force, G
 /* Undefine a shut-off domain and everything libvirt keeps for it. */
 gboolean hd_libvirt_undefine(virConnectPtr conn, const char *name, GError **error);
 
+/* The balloon target of a running domain (virsh setmem --live). */
+gboolean hd_libvirt_set_balloon(virConnectPtr conn, const char *name, guint64 bytes,
+                                GError **error);
+
+/*
+ * A new memory range: the domain's memory for the next boot and hocusd's
+ * metadata (live too when running). A running domain cannot grow past the
+ * memory it was started with (HD_ERROR_INVALID_STATE); one whose balloon is
+ * above the new maximum is ballooned down to it.
+ */
+gboolean hd_libvirt_set_memory_range(virConnectPtr conn, const char *name, const char *metadata_xml,
+                                     guint64 memory_max, GError **error);
+
 /* Live XML of a domain (for the agent channel path). */
 char *hd_libvirt_get_xml(virConnectPtr conn, const char *name, GError **error);
 

@@ -64,6 +64,11 @@ HdSpec *hd_spec_from_json(const char *text, gsize len, GError **error);
  */
 HdSpec *hd_spec_resolve(const HdSpec *spec, const HdConfig *config, GError **error);
 
+/* A copy of a resolved spec with a new memory range, checked as
+ * CreateWorkspace checks it (HD_ERROR_INVALID_SPEC). */
+HdSpec *hd_spec_with_memory_range(const HdSpec *spec, guint64 memory_min, guint64 memory_max,
+                                  GError **error);
+
 /* a{sv} with the present keys only; sizes as uint64 bytes. */
 GVariant *hd_spec_to_variant(const HdSpec *spec);
 

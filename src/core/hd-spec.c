@@ -213,3 +213,33 @@ GVariant *hd_spec_to_variant(const HdSpec *spec)
                               g_variant_new_string(spec->cmdline_extra));
     return g_variant_builder_end(&b);
 }
+
+HdSpec *hd_spec_with_memory_range(const HdSpec *spec, guint64 memory_min, guint64 memory_max,
+                                  GError **error)
+{
+    GVariantBuilder b;
+    g_autoptr(GVariant) dict = NULL;
+    g_autoptr(HdSpec) range = NULL;
+    HdSpec *r;
+
+    /* Through the spec's own table: the same bounds and messages as CreateWorkspace. */
+    g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+    g_variant_builder_add(&b, "{sv}", "memory_min", g_variant_new_uint64(memory_min));
+    g_variant_builder_add(&b, "{sv}", "memory_max", g_variant_new_uint64(memory_max));
+    dict = g_variant_ref_sink(g_variant_builder_end(&b));
+    range = hd_spec_from_variant(dict, error);
+    if (range == NULL)
+        return NULL;
+    if (memory_min > memory_max) {
+        g_autofree char *lo = hd_size_format(memory_min);
+        g_autofree char *hi = hd_size_format(memory_max);
+        g_set_error(error, HD_ERROR, HD_ERROR_INVALID_SPEC,
+                    "key 'memory_min': %s is above memory_max (%s)", lo, hi);
+        return NULL;
+    }
+    r = hd_spec_copy(spec);
+    r->memory_min = memory_min;
+    r->memory_max = memory_max;
+    r->present |= HD_SPEC_MEMORY_MIN | HD_SPEC_MEMORY_MAX;
+    return r;
+}

@@ -111,8 +111,20 @@ static void print_status(GVariant *metrics)
            : ksm_on                      ? "running"
                                          : "off",
            ksm);
-    printf("\n%-24s %-9s %9s %9s %9s %9s %6s %5s %7s %8s %s\n", "NAME", "STATE", "RSS",
-           "GUEST-USED", "CACHE", "FOOTPRINT", "CPU", "IDLE", "PSI10", "RECLAIM", "AGENT");
+    {
+        const char *mode = "-", *hlevel = "-", *hreason = "";
+        g_autofree char *budget = fmt_bytes(host, "PolicyBudgetBytes");
+        g_autofree char *left = fmt_bytes(host, "PolicyAvailableBytes");
+
+        g_variant_lookup(host, "PolicyMode", "&s", &mode);
+        g_variant_lookup(host, "PolicyHostLevel", "&s", &hlevel);
+        g_variant_lookup(host, "PolicyHostReason", "&s", &hreason);
+        printf("Policy:       %s; host %s (%s); %s of %s available to workspaces\n", mode, hlevel,
+               hreason, left, budget);
+    }
+    printf("\n%-24s %-9s %9s %9s %9s %9s %6s %5s %7s %8s %-5s %9s %s\n", "NAME", "STATE", "RSS",
+           "GUEST-USED", "CACHE", "FOOTPRINT", "CPU", "IDLE", "PSI10", "RECLAIM", "AGENT", "TARGET",
+           "POLICY");
     g_variant_iter_init(&it, wss);
     while (g_variant_iter_next(&it, "{&s@a{sv}}", &name, &ws)) {
         g_autofree char *rss = fmt_bytes(ws, "RssBytes");
@@ -122,21 +134,23 @@ static void print_status(GVariant *metrics)
         g_autofree char *cpu = fmt_double(ws, "CpuUsage", "");
         g_autofree char *psi = fmt_double(ws, "PressureSomeAvg10", "");
         g_autofree char *lat = fmt_double(ws, "ReclaimLatencySec", "s");
-        const char *state = "?", *last_error = NULL;
+        g_autofree char *target = fmt_bytes(ws, "PolicyTargetBytes");
+        const char *state = "?", *last_error = NULL, *pstate = "-";
         gboolean idle = FALSE, agent = FALSE, stale = FALSE;
 
         g_variant_lookup(ws, "State", "&s", &state);
         g_variant_lookup(ws, "Idle", "b", &idle);
         g_variant_lookup(ws, "AgentConnected", "b", &agent);
         g_variant_lookup(ws, "Stale", "b", &stale);
+        g_variant_lookup(ws, "PolicyState", "&s", &pstate);
         if (g_variant_lookup(ws, "LastError", "&s", &last_error) && *last_error != '\0')
             g_string_append_printf(errors, "  %s: %s\n", name, last_error);
         if (strcmp(state, "running") != 0)
             printf("%-24s %-9s\n", name, state);
         else
-            printf("%-24s %-9s %9s %10s %9s %9s %6s %5s %7s %8s %s%s\n", name, state, rss, used,
-                   cache, fp, cpu, idle ? "yes" : "no", psi, lat, agent ? "yes" : "no",
-                   stale ? "  (stale)" : "");
+            printf("%-24s %-9s %9s %10s %9s %9s %6s %5s %7s %8s %-5s %9s %s%s\n", name, state, rss,
+                   used, cache, fp, cpu, idle ? "yes" : "no", psi, lat, agent ? "yes" : "no",
+                   target, pstate, stale ? "  (stale)" : "");
         g_variant_unref(ws);
     }
     if (errors->len > 0)
@@ -235,6 +249,9 @@ static const Family host_families[] = {
     { "Efficiency", "Guest-used memory over QEMU RSS, summed over workspaces." },
     { "MedianIdleRssBytes", "Median RSS of idle workspaces." },
     { "HeadroomWorkspaces", "More idle workspaces that fit in MemAvailable." },
+    { "PolicyBudgetBytes", "Memory the workspaces may use together (cgroup limit or MemTotal)." },
+    { "PolicyAvailableBytes", "What is left of the budget." },
+    { "PolicyHostTargetBytes", "The headroom the memory policy works back to under pressure." },
     { NULL, NULL },
 };
 
@@ -255,6 +272,8 @@ static const Family ws_families[] = {
     { "ReclaimBytes", "Memory freed in the guest that ReclaimLatencySec measured." },
     { "AgentConnected", "1 when hocusd reads the guest agent's channel." },
     { "Stale", "1 when the last sample is older than three intervals." },
+    { "MemoryMinBytes", "The memory policy's floor for this workspace." },
+    { "PolicyTargetBytes", "The balloon target the memory policy set." },
     { NULL, NULL },
 };
 

@@ -82,6 +82,10 @@ int hd_ctl_cmd_status(HdCtl *ctl, int argc, char **argv);
 int hd_ctl_cmd_top(HdCtl *ctl, int argc, char **argv);
 int hd_ctl_cmd_metrics(HdCtl *ctl, int argc, char **argv);
 
+/* hd-ctl-policy.c */
+int hd_ctl_cmd_policy(HdCtl *ctl, int argc, char **argv);
+int hd_ctl_cmd_set_memory(HdCtl *ctl, int argc, char **argv);
+
 /* hd-ctl-http.c: one HTTP exchange on standard input and output. GET or
  * HEAD of path gets produce()'s text (NULL with error: 503), anything else
  * the matching 4xx. The exit status: HD_CTL_OK when it answered 200. */

@@ -44,6 +44,14 @@ static const char usage_text[] =
     "  top [--interval SECONDS] [-n|--iterations N]\n"
     "                            status, refreshed (default every 1 s, until\n"
     "                            Ctrl-C); with --json one JSON object per line\n"
+    "  policy [-n|--limit N]     The memory policy: its mode (off, observe,\n"
+    "                            active), the host's level and why, each running\n"
+    "                            workspace's range, balloon, target and state,\n"
+    "                            and the last N decisions (default 20)\n"
+    "  set-memory NAME [--min SIZE] [--max SIZE]\n"
+    "                            The range the policy keeps a workspace in; --max\n"
+    "                            is also its memory at the next boot (a running\n"
+    "                            workspace cannot grow past what it started with)\n"
     "  metrics [--format openmetrics|json]\n"
     "                            The same figures in the OpenMetrics (Prometheus)\n"
     "                            text format, for node_exporter's textfile\n"
@@ -66,8 +74,8 @@ static const char usage_text[] =
     "libvirt (a line on a terminal shows the seconds). With --timeout, hocusctl\n"
     "stops waiting after SECONDS and exits 9: the operation goes on in hocusd and\n"
     "may still succeed (see 'hocusctl show NAME'); it is never reported as failed.\n"
-    "Listing and showing are open to every user; creating, starting, stopping\n"
-    "and deleting need root or membership of the \"hocus\" group.\n"
+    "Listing and showing are open to every user; creating, starting, stopping,\n"
+    "deleting and set-memory need root or membership of the \"hocus\" group.\n"
     "\n"
     "Exit status:\n"
     "  0  success                  5  hocusd is not reachable\n"
@@ -81,7 +89,8 @@ static const char usage_text[] =
     "  hocusctl list --json | jq -r '.[] | select(.state == \"running\") | .name'\n"
     "  hocusctl stop dev && hocusctl delete dev\n"
     "  hocusctl status --json | jq '.workspaces.dev.FootprintRatio'\n"
-    "  hocusctl metrics > /var/lib/node_exporter/textfile/hocusd.prom\n";
+    "  hocusctl metrics > /var/lib/node_exporter/textfile/hocusd.prom\n"
+    "  hocusctl set-memory dev --min 1G && hocusctl policy -n 5\n";
 
 GDBusConnection *hd_ctl_bus(HdCtl *ctl, GError **error)
 {
@@ -233,9 +242,17 @@ static const struct {
     const char *name;
     HdCtlCommand run;
 } commands[] = {
-    { "list", hd_ctl_cmd_list },     { "show", hd_ctl_cmd_show }, { "create", hd_ctl_cmd_create },
-    { "start", hd_ctl_cmd_start },   { "stop", hd_ctl_cmd_stop }, { "delete", hd_ctl_cmd_delete },
-    { "status", hd_ctl_cmd_status }, { "top", hd_ctl_cmd_top },   { "metrics", hd_ctl_cmd_metrics },
+    { "list", hd_ctl_cmd_list },
+    { "show", hd_ctl_cmd_show },
+    { "create", hd_ctl_cmd_create },
+    { "start", hd_ctl_cmd_start },
+    { "stop", hd_ctl_cmd_stop },
+    { "delete", hd_ctl_cmd_delete },
+    { "status", hd_ctl_cmd_status },
+    { "top", hd_ctl_cmd_top },
+    { "metrics", hd_ctl_cmd_metrics },
+    { "policy", hd_ctl_cmd_policy },
+    { "set-memory", hd_ctl_cmd_set_memory },
 };
 
 int main(int argc, char **argv)

@@ -362,3 +362,78 @@ char *hd_libvirt_get_xml(virConnectPtr conn, const char *name, GError **error)
     free(xml);
     return out;
 }
+
+typedef struct {
+    guint64 bytes;
+} BalloonArgs;
+
+static int op_balloon(virDomainPtr dom, gpointer data)
+{
+    BalloonArgs *a = data;
+
+    return virDomainSetMemoryFlags(dom, (unsigned long)(a->bytes / 1024), VIR_DOMAIN_AFFECT_LIVE);
+}
+
+gboolean hd_libvirt_set_balloon(virConnectPtr conn, const char *name, guint64 bytes, GError **error)
+{
+    BalloonArgs a = { bytes };
+
+    return with_domain(conn, name, "set the balloon target of", op_balloon, &a, error);
+}
+
+gboolean hd_libvirt_set_memory_range(virConnectPtr conn, const char *name, const char *metadata_xml,
+                                     guint64 memory_max, GError **error)
+{
+    virDomainPtr dom = virDomainLookupByName(conn, name);
+    unsigned long kib = (unsigned long)(memory_max / 1024);
+    unsigned int where = VIR_DOMAIN_AFFECT_CONFIG;
+    gboolean ok = FALSE;
+    int active;
+
+    if (dom == NULL) {
+        hd_libvirt_set_error(error, "cannot find domain %s", name);
+        return FALSE;
+    }
+    active = virDomainIsActive(dom);
+    if (active < 0) {
+        hd_libvirt_set_error(error, "cannot read state of %s", name);
+        goto out;
+    }
+    if (active > 0) {
+        unsigned long booted = virDomainGetMaxMemory(dom);
+        virDomainInfo info;
+
+        if (booted == 0 || virDomainGetInfo(dom, &info) < 0) {
+            hd_libvirt_set_error(error, "cannot read the memory of %s", name);
+            goto out;
+        }
+        if (kib > booted) {
+            g_set_error(error, HD_ERROR, HD_ERROR_INVALID_STATE,
+                        "memory_max %lu MiB is above the %lu MiB workspace %s was started with; "
+                        "stop it to raise its memory",
+                        kib / 1024, booted / 1024, name);
+            goto out;
+        }
+        where |= VIR_DOMAIN_AFFECT_LIVE;
+        /* A running guest above its new maximum gives the difference back now. */
+        if (info.memory > kib && virDomainSetMemoryFlags(dom, kib, VIR_DOMAIN_AFFECT_LIVE) < 0) {
+            hd_libvirt_set_error(error, "cannot set the balloon target of %s", name);
+            goto out;
+        }
+    }
+    /* The next boot's size, then the spec that says so. */
+    if (virDomainSetMemoryFlags(dom, kib, VIR_DOMAIN_MEM_MAXIMUM | VIR_DOMAIN_AFFECT_CONFIG) < 0 ||
+        virDomainSetMemoryFlags(dom, kib, VIR_DOMAIN_AFFECT_CONFIG) < 0) {
+        hd_libvirt_set_error(error, "cannot set the memory of %s", name);
+        goto out;
+    }
+    if (virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, metadata_xml, HD_XMLNS_PREFIX,
+                             HD_XMLNS_URI, where) < 0) {
+        hd_libvirt_set_error(error, "cannot update the metadata of %s", name);
+        goto out;
+    }
+    ok = TRUE;
+out:
+    virDomainFree(dom);
+    return ok;
+}

@@ -2,6 +2,7 @@
 #define G_LOG_DOMAIN "hocusd"
 
 #include "hd-daemon-private.h"
+#include "hd-governor.h"
 #include "hd-metrics-reply.h"
 #include "hocusd/hd-agent-channel.h"
 #include "hocusd/hd-agent-line.h"
@@ -46,6 +47,7 @@ typedef struct {
     gboolean running;
     gboolean stopped_published; /* hd_publish_stopped() values are on the object */
     HdVmFigures figures;        /* for the host aggregates */
+    HdPolicyVm policy;          /* for the memory policy */
     HdMonitor *m;
 } VmState;
 
@@ -60,6 +62,7 @@ struct _HdMonitor {
     HdPressureLevel level;
     gulong get_metrics_id;
     HdMetricsReply *reply;
+    HdGovernor *governor;
     guint64 ticks, skipped_ticks;
     gboolean stopping; /* hd_monitor_free() ran while samplers were out */
 };
@@ -99,6 +102,7 @@ static void channel_found_free(ChannelFound *c)
 typedef struct {
     guint64 start_usec;
     char *root;
+    char *policy_cgroup;     /* policy.host_cgroup */
     HdVmFiles *files;        /* the monitor's; it outlives its samplers */
     GPtrArray *running;      /* names */
     gboolean want_channels;  /* metrics.agent_channel */
@@ -106,6 +110,7 @@ typedef struct {
     gboolean nowait_supported;
     /* Results. */
     HdHostSample host;
+    HdBudgetSample budget;
     GHashTable *procs;    /* name -> HdProcSample */
     GHashTable *stats;    /* name -> HdDomStats; empty when domstats_error */
     char *domstats_error; /* why libvirt gave no statistics */
@@ -115,6 +120,7 @@ typedef struct {
 static void sample_free(Sample *s)
 {
     g_free(s->root);
+    g_free(s->policy_cgroup);
     g_ptr_array_unref(s->running);
     g_hash_table_unref(s->channel_ids);
     g_hash_table_unref(s->procs);
@@ -178,6 +184,7 @@ static gpointer sample_thread(virConnectPtr conn, gpointer data, GError **error)
     }
     hd_vm_files_retain(s->files, keep);
     hd_procfs_read_host(s->root, &s->host);
+    hd_procfs_read_budget(s->root, s->policy_cgroup, &s->host, &s->budget);
     return s;
 }
 
@@ -213,6 +220,19 @@ static void publish_vm(HdMonitor *m, VmState *vm, HdDbusWorkspace *iface, const 
                                  .have_guest_used = v.have_used,
                                  .guest_used_bytes = v.used,
                                  .idle = vm->idle.idle };
+    vm->policy = (HdPolicyVm){ .memory_max = s->configured_bytes,
+                               .have_balloon = s->have_balloon,
+                               .balloon_bytes = s->balloon_bytes,
+                               .have_rss = s->have_rss,
+                               .rss_bytes = s->rss_bytes,
+                               .have_used = v.have_used,
+                               .used_bytes = v.used,
+                               .cache_bytes = s->have_guest_mem ? s->guest_cache_bytes : 0,
+                               .have_guest_psi = v.agent_connected && vm->agent.have_psi_some,
+                               .guest_psi_some = vm->agent.psi_some.avg10,
+                               .idle = vm->idle.idle,
+                               .agent = v.agent_connected && vm->agent.have_reclaim &&
+                                        strcmp(vm->agent.reclaim_state, "disabled") != 0 };
 }
 
 static void update_pressure_level(HdMonitor *m, const HdHostSample *h)
@@ -382,6 +402,7 @@ static void apply_vm(HdMonitor *m, HdWorkspace *ws, Sample *snap, guint64 now)
     }
     log_bad_lines(vm);
     publish_vm(m, vm, iface, &s, proc, now);
+    vm->policy.memory_min = spec->memory_min;
 }
 
 typedef struct {
@@ -395,6 +416,35 @@ static void apply_one(HdWorkspace *ws, gpointer user_data)
     ApplyArgs *a = user_data;
 
     apply_vm(a->m, ws, a->snap, a->now);
+}
+
+/* ---- the memory policy ---- */
+
+typedef struct {
+    HdMonitor *m;
+    GArray *inputs; /* HdGovernorInput */
+} PolicyArgs;
+
+static void add_policy_input(HdWorkspace *ws, gpointer user_data)
+{
+    PolicyArgs *a = user_data;
+    VmState *vm = g_hash_table_lookup(a->m->vms, hd_workspace_get_name(ws));
+    HdGovernorInput in;
+
+    if (vm == NULL || !vm->running || hd_workspace_get_state(ws) != HD_STATE_RUNNING)
+        return;
+    in = (HdGovernorInput){ .ws = ws, .vm = vm->policy, .channel = vm->channel };
+    g_array_append_val(a->inputs, in);
+}
+
+static void run_policy(HdMonitor *m, Sample *snap)
+{
+    g_autoptr(GArray) inputs = g_array_new(FALSE, TRUE, sizeof(HdGovernorInput));
+    PolicyArgs args = { m, inputs };
+
+    hd_inventory_foreach(m->d->inventory, add_policy_input, &args);
+    hd_governor_tick(m->governor, snap->start_usec, &snap->host, &snap->budget,
+                     (const HdGovernorInput *)(void *)inputs->data, inputs->len);
 }
 
 static void sample_done(GObject *source, GAsyncResult *res, gpointer user_data)
@@ -438,6 +488,7 @@ static void sample_done(GObject *source, GAsyncResult *res, gpointer user_data)
             g_hash_table_iter_remove(&it);
     }
     publish_host(m, &snap->host, snap->start_usec);
+    run_policy(m, snap);
 }
 
 /* ---- the tick ---- */
@@ -514,6 +565,7 @@ static gboolean on_tick(gpointer user_data)
     s = g_new0(Sample, 1);
     s->start_usec = now;
     s->root = g_strdup(d->config->host_root);
+    s->policy_cgroup = g_strdup(d->config->policy.host_cgroup);
     s->files = m->files;
     s->running = g_ptr_array_new_with_free_func(g_free);
     s->want_channels = d->config->metrics.agent_channel;
@@ -565,6 +617,7 @@ HdMonitor *hd_monitor_new(HdDaemon *d)
     hd_procfs_read_host(d->config->host_root, &host);
     publish_host(m, &host, now_usec());
     m->reply = hd_metrics_reply_new(d->manager, d->config->sample_interval_ms);
+    m->governor = hd_governor_new(d);
     m->get_metrics_id =
         g_signal_connect(d->manager, "handle-get-metrics", G_CALLBACK(handle_get_metrics), m);
     m->tick_id = g_timeout_add(d->config->sample_interval_ms, on_tick, m);
@@ -580,6 +633,7 @@ void hd_monitor_free(HdMonitor *m)
     if (m->get_metrics_id != 0)
         g_signal_handler_disconnect(m->d->manager, m->get_metrics_id);
     g_clear_pointer(&m->reply, hd_metrics_reply_free);
+    g_clear_pointer(&m->governor, hd_governor_free);
     g_hash_table_unref(m->vms);
     /* Samplers still in flight hold m as user_data; the last one frees it. */
     if (m->inflight == 0)

@@ -32,6 +32,7 @@ typedef enum {
     OP_START,
     OP_STOP,
     OP_DELETE,
+    OP_SET_RANGE,
 } OpKind;
 
 typedef struct {
@@ -43,6 +44,8 @@ typedef struct {
     char *name;
     char *pool;
     char *volume;
+    HdSpec *spec;        /* OP_SET_RANGE: the spec with the new range */
+    char *metadata_xml;  /* ... and the metadata that carries it */
     guint state_changes; /* the workspace's count when the job started */
 } Op;
 
@@ -52,6 +55,8 @@ static void op_free(Op *op)
     g_free(op->name);
     g_free(op->pool);
     g_free(op->volume);
+    hd_spec_free(op->spec);
+    g_free(op->metadata_xml);
     g_free(op);
 }
 
@@ -77,6 +82,9 @@ static gpointer op_thread(virConnectPtr conn, gpointer data, GError **error)
                            "workspace %s was undefined, but its disk was not deleted: ", op->name);
             return NULL;
         }
+        return NULL;
+    case OP_SET_RANGE:
+        hd_libvirt_set_memory_range(conn, op->name, op->metadata_xml, op->spec->memory_max, error);
         return NULL;
     }
     return NULL;
@@ -117,6 +125,8 @@ static gboolean on_stop_timeout(gpointer data)
     start_op(ws, OP_STOP, TRUE, NULL, NULL);
     return G_SOURCE_REMOVE;
 }
+
+static void publish_spec(HdWorkspace *ws);
 
 static void op_done(GObject *source, GAsyncResult *res, gpointer user_data)
 {
@@ -164,13 +174,20 @@ static void op_done(GObject *source, GAsyncResult *res, gpointer user_data)
         if (ws->attached && ws->host.deleted != NULL)
             ws->host.deleted(ws, ws->host.user_data);
         break;
+    case OP_SET_RANGE:
+        g_message("Workspace %s: memory range %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT " MiB",
+                  ws->name, op->spec->memory_min >> 20, op->spec->memory_max >> 20);
+        hd_spec_free(ws->md->spec);
+        ws->md->spec = g_steal_pointer(&op->spec);
+        publish_spec(ws);
+        break;
     }
     if (op->done != NULL)
         op->done(ws, NULL, op->done_data);
 }
 
-static void start_op(HdWorkspace *ws, OpKind kind, gboolean force, HdWorkspaceDone done,
-                     gpointer done_data)
+static Op *new_op(HdWorkspace *ws, OpKind kind, gboolean force, HdWorkspaceDone done,
+                  gpointer done_data)
 {
     Op *op = g_new0(Op, 1);
 
@@ -183,8 +200,19 @@ static void start_op(HdWorkspace *ws, OpKind kind, gboolean force, HdWorkspaceDo
     op->pool = g_strdup(ws->md->storage_pool);
     op->volume = g_strdup(ws->md->volume);
     op->state_changes = ws->state_changes;
+    return op;
+}
+
+static void run_op(HdWorkspace *ws, Op *op)
+{
     ws->busy = TRUE;
     hd_job_run(ws->host.hv, op_thread, op, (GDestroyNotify)op_free, op_done, NULL);
+}
+
+static void start_op(HdWorkspace *ws, OpKind kind, gboolean force, HdWorkspaceDone done,
+                     gpointer done_data)
+{
+    run_op(ws, new_op(ws, kind, force, done, done_data));
 }
 
 /* Common refusals; TRUE when the operation may go on. */
@@ -246,6 +274,27 @@ gboolean hd_workspace_delete(HdWorkspace *ws, HdWorkspaceDone done, gpointer use
     return TRUE;
 }
 
+gboolean hd_workspace_set_memory_range(HdWorkspace *ws, guint64 memory_min, guint64 memory_max,
+                                       HdWorkspaceDone done, gpointer user_data, GError **error)
+{
+    g_autoptr(HdSpec) spec = NULL;
+    HdMetadata md;
+    Op *op;
+
+    if (!check_callable(ws, error))
+        return FALSE;
+    spec = hd_spec_with_memory_range(ws->md->spec, memory_min, memory_max, error);
+    if (spec == NULL)
+        return FALSE;
+    md = *ws->md;
+    md.spec = spec;
+    op = new_op(ws, OP_SET_RANGE, FALSE, done, user_data);
+    op->metadata_xml = hd_metadata_to_xml(&md);
+    op->spec = g_steal_pointer(&spec);
+    run_op(ws, op);
+    return TRUE;
+}
+
 /* ---- the D-Bus methods: each replies when its operation is done ---- */
 
 static void reply(HdWorkspace *ws, const GError *error, gpointer user_data)
@@ -295,6 +344,16 @@ static gboolean handle_delete(HdDbusWorkspace *iface, GDBusMethodInvocation *inv
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+static gboolean handle_set_memory_range(HdDbusWorkspace *iface, GDBusMethodInvocation *invocation,
+                                        guint64 memory_min, guint64 memory_max, HdWorkspace *ws)
+{
+    GError *error = NULL;
+
+    if (!hd_workspace_set_memory_range(ws, memory_min, memory_max, reply, invocation, &error))
+        return refused(invocation, error);
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 static void publish_spec(HdWorkspace *ws)
 {
     g_autoptr(GVariant) spec = g_variant_ref_sink(hd_spec_to_variant(ws->md->spec));
@@ -305,6 +364,7 @@ static void publish_spec(HdWorkspace *ws)
     hd_dbus_workspace_set_spec(ws->iface, spec);
     hd_dbus_workspace_set_uuid(ws->iface, ws->uuid != NULL ? ws->uuid : "");
     hd_dbus_workspace_set_created_usec(ws->iface, (guint64)MAX(ws->md->created_usec, 0));
+    hd_dbus_workspace_set_memory_min_bytes(ws->iface, ws->md->spec->memory_min);
 }
 
 HdWorkspace *hd_workspace_new(const HdWorkspaceHost *host, HdMetadata *md, const char *uuid,
@@ -328,6 +388,7 @@ HdWorkspace *hd_workspace_new(const HdWorkspaceHost *host, HdMetadata *md, const
     hd_dbus_workspace_set_state(ws->iface, hd_state_to_string(state));
     publish_spec(ws);
     g_signal_connect(ws->iface, "handle-start", G_CALLBACK(handle_start), ws);
+    g_signal_connect(ws->iface, "handle-set-memory-range", G_CALLBACK(handle_set_memory_range), ws);
     g_signal_connect(ws->iface, "handle-stop", G_CALLBACK(handle_stop), ws);
     g_signal_connect(ws->iface, "handle-delete", G_CALLBACK(handle_delete), ws);
     hd_dbus_object_skeleton_set_workspace(ws->object, ws->iface);

@@ -48,6 +48,9 @@ gboolean hd_workspace_stop(HdWorkspace *ws, gboolean force, HdWorkspaceDone done
                            gpointer user_data, GError **error);
 gboolean hd_workspace_delete(HdWorkspace *ws, HdWorkspaceDone done, gpointer user_data,
                              GError **error);
+/* SetMemoryRange: checked here (HD_ERROR_INVALID_SPEC), stored by a job. */
+gboolean hd_workspace_set_memory_range(HdWorkspace *ws, guint64 memory_min, guint64 memory_max,
+                                       HdWorkspaceDone done, gpointer user_data, GError **error);
 /* A state libvirt reported, newest first: an event, or a full re-read. */
 void hd_workspace_set_state(HdWorkspace *ws, HdState state);
 /*

@@ -194,6 +194,47 @@ static void test_to_variant_round_trip(void **state)
     assert_false(g_variant_lookup(out, "cmdline_extra", "s", NULL));
 }
 
+/* SetMemoryRange's checks: the spec's bounds and messages, min <= max. */
+static void test_memory_range(void **state)
+{
+    g_autoptr(HdSpec) base = hd_spec_new();
+    static const struct {
+        guint64 min, max;
+        const char *error;
+    } rows[] = {
+        { 256 * HD_MiB, HD_GiB, NULL },
+        { 64 * HD_MiB, 128 * HD_MiB, NULL },
+        { 32 * HD_MiB, HD_GiB, "key 'memory_min': 32 MiB is out of range" },
+        { 256 * HD_MiB, 64 * HD_MiB, "key 'memory_max': 64 MiB is out of range" },
+        { 512 * HD_MiB, 256 * HD_MiB, "key 'memory_min': 512 MiB is above memory_max (256 MiB)" },
+        { 256 * HD_MiB + 1, HD_GiB, "key 'memory_min'" },
+        { 256 * HD_MiB, 2 * HD_TiB, "key 'memory_max'" },
+    };
+
+    base->name = g_strdup("ws");
+    base->memory_max = 4 * HD_GiB;
+    base->memory_min = 512 * HD_MiB;
+    base->present = HD_SPEC_NAME | HD_SPEC_MEMORY_MAX | HD_SPEC_MEMORY_MIN;
+    for (guint i = 0; i < G_N_ELEMENTS(rows); i++) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(HdSpec) r = hd_spec_with_memory_range(base, rows[i].min, rows[i].max, &error);
+
+        if (rows[i].error == NULL) {
+            if (r == NULL)
+                fail_msg("row %u: %s", i, error->message);
+            assert_int_equal(r->memory_min, rows[i].min);
+            assert_int_equal(r->memory_max, rows[i].max);
+            assert_string_equal(r->name, "ws");
+        } else {
+            assert_null(r);
+            assert_true(g_error_matches(error, HD_ERROR, HD_ERROR_INVALID_SPEC));
+            if (strstr(error->message, rows[i].error) == NULL)
+                fail_msg("row %u: '%s' lacks '%s'", i, error->message, rows[i].error);
+        }
+    }
+    assert_int_equal(base->memory_max, 4 * HD_GiB); /* the original is untouched */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -204,6 +245,7 @@ int main(void)
         cmocka_unit_test(test_resolve),
         cmocka_unit_test(test_resolve_errors),
         cmocka_unit_test(test_to_variant_round_trip),
+        cmocka_unit_test(test_memory_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
