@@ -54,6 +54,9 @@ typedef struct {
     double guest_psi_stall;     /* guest PSI some avg10 (percent) that gives memory back */
     guint64 inflate_stall_usec; /* an inflation that made no progress this long has stalled */
     guint64 hold_usec;          /* after a stall, take nothing from that guest this long */
+    /* Inflating a balloon costs the guest CPU: a workspace taken from as
+     * idle counts as idle this long after, whatever its CPU use. */
+    guint64 idle_grace_usec;
 } HdPolicyParams;
 
 void hd_policy_params_default(HdPolicyParams *p);
@@ -124,6 +127,7 @@ typedef struct {
     guint64 progress_usec;      /* when the balloon last moved towards the target */
     guint64 progress_balloon;   /* the balloon size then */
     guint64 stalls;             /* stall protections so far */
+    guint64 idle_until_usec;    /* taken from as idle: counts as idle until then */
 } HdPolicyVmState;
 
 typedef struct {

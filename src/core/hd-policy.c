@@ -75,6 +75,7 @@ void hd_policy_params_default(HdPolicyParams *p)
         .guest_psi_stall = 5.0,
         .inflate_stall_usec = 5 * G_USEC_PER_SEC,
         .hold_usec = 60 * G_USEC_PER_SEC,
+        .idle_grace_usec = 30 * G_USEC_PER_SEC,
     };
 }
 
@@ -367,7 +368,9 @@ static void take_memory(const HdPolicyParams *p, HdPolicyMode mode, guint64 now,
                            mib(hd_policy_floor(p, vm)), mib(vm->memory_min), mib(vm->used_bytes));
             continue;
         }
-        c[nc] = (Candidate){ .index = i, .idle = vm->idle, .size = size };
+        c[nc] = (Candidate){ .index = i,
+                             .idle = vm->idle || states[i].idle_until_usec > now,
+                             .size = size };
         if (vm->have_rss && vm->have_used && vm->used_bytes > 0) {
             c[nc].have_ratio = TRUE;
             c[nc].ratio = (double)vm->rss_bytes / (double)vm->used_bytes;
@@ -375,6 +378,20 @@ static void take_memory(const HdPolicyParams *p, HdPolicyMode mode, guint64 now,
         nc++;
     }
     qsort(c, nc, sizeof(*c), compare_candidates);
+    /* Idle workspaces first, across ticks too: while what they can still
+     * give covers the need, busy ones are left alone (a busy developer would
+     * pay in stalls). When critical, speed comes first: everyone in order. */
+    if (hs->level == HD_HOST_PRESSURE) {
+        guint64 idle_room = 0;
+        guint nidle = 0;
+
+        while (nidle < nc && c[nidle].idle) {
+            idle_room += c[nidle].size - hd_policy_floor(p, &vms[c[nidle].index]);
+            nidle++;
+        }
+        if (nidle > 0 && idle_room >= left)
+            nc = nidle;
+    }
     for (guint k = 0; k < nc && left >= p->step_min; k++) {
         guint i = c[k].index;
         const HdPolicyVm *vm = &vms[i];
@@ -411,6 +428,8 @@ static void take_memory(const HdPolicyParams *p, HdPolicyMode mode, guint64 now,
             }
         }
         set_target(st, a, size - take);
+        if (c[k].idle)
+            st->idle_until_usec = now + p->idle_grace_usec;
         st->lowered_usec = now;
         st->progress_usec = now;
         st->progress_balloon = vm->have_balloon ? vm->balloon_bytes : size;

@@ -221,8 +221,9 @@ static void test_calm_drift(void **state)
     assert_int_equal(w.act[0].target_bytes, 764 * MiB);
 }
 
-/* Under pressure: idle workspaces first, then the largest footprint ratio;
- * each step bounded, the tick bounded. */
+/* Under pressure: idle workspaces first (busy ones only once what the idle
+ * ones can still give does not cover the need), then the largest footprint
+ * ratio; each step bounded, the tick bounded. */
 static void test_order_and_bounds(void **state)
 {
     World w;
@@ -233,28 +234,65 @@ static void test_order_and_bounds(void **state)
     w.vms[2].rss_bytes = 250 * MiB; /* ratio 1.25, idle */
     w.vms[2].idle = TRUE;
     w.vms[3].rss_bytes = 600 * MiB; /* ratio 3 */
-    /* need 100 MiB + ... : 20 % of 2 GiB = 409.6 MiB wanted, 109.6 available */
+    /* 20 % of 2 GiB = 409.6 MiB wanted, 110 available: need 299 MiB. The
+     * idle one can give 768 MiB more: it alone gives, a step a tick. */
     tick(&w, HD_POLICY_ACTIVE, 10 * S, host_budget(2 * GiB, 110 * MiB));
     assert_int_equal(w.hs.level, HD_HOST_PRESSURE);
-    /* The idle one gives a full step, then ratio 4.5, then 3 the rest. */
+    assert_int_equal(w.hs.need_bytes, 299 * MiB);
     assert_true(w.act[2].set_target);
     assert_int_equal(w.act[2].target_bytes, GiB - 128 * MiB);
-    assert_true(w.act[1].set_target);
-    assert_int_equal(w.act[1].target_bytes, GiB - 128 * MiB);
-    assert_true(w.act[3].set_target);
-    assert_false(w.act[0].set_target);
-    assert_true(w.hs.taken_bytes <= w.hs.need_bytes);
-    assert_int_equal(w.hs.taken_bytes, w.hs.need_bytes);
+    assert_false(w.act[0].set_target || w.act[1].set_target || w.act[3].set_target);
     assert_int_equal(w.st[2].state, HD_VM_POLICY_INFLATING);
     assert_non_null(strstr(w.st[2].reason, "idle"));
+    assert_int_equal(w.st[1].state, HD_VM_POLICY_STEADY);
+
+    /* The idle one near its floor (264 MiB: used 200 + 64; room 92 MiB <
+     * need): the busy ones give too, the largest footprint ratio first:
+     * 4.5 a full step, then 3 the rest (299 - 92 - 128 = 79). */
+    world_init(&w, 4);
+    w.vms[0].rss_bytes = 300 * MiB;
+    w.vms[1].rss_bytes = 900 * MiB;
+    w.vms[2].rss_bytes = 250 * MiB;
+    w.vms[2].idle = TRUE;
+    w.vms[3].rss_bytes = 600 * MiB;
+    w.st[2] = (HdPolicyVmState){ .have_target = TRUE, .target_bytes = 356 * MiB };
+    w.vms[2].balloon_bytes = 356 * MiB;
+    tick(&w, HD_POLICY_ACTIVE, 10 * S, host_budget(2 * GiB, 110 * MiB));
+    assert_int_equal(w.act[2].target_bytes, 264 * MiB);
+    assert_int_equal(w.act[1].target_bytes, GiB - 128 * MiB);
+    assert_int_equal(w.act[3].target_bytes, GiB - 79 * MiB);
+    assert_false(w.act[0].set_target);
+    assert_int_equal(w.hs.taken_bytes, w.hs.need_bytes);
     assert_non_null(strstr(w.st[1].reason, "footprint ratio 4.50"));
 
-    /* Eight workspaces under critical pressure: the tick takes at most 2 * tick_max. */
+    /* Eight workspaces, critical: everyone in order, at most 2 * tick_max. */
     world_init(&w, 8);
+    w.vms[5].idle = TRUE;
     tick(&w, HD_POLICY_ACTIVE, 10 * S, host_budget(20 * GiB, 0));
     assert_int_equal(w.hs.taken_bytes, 1024 * MiB);
     for (guint i = 0; i < 8; i++)
         assert_true(w.act[i].set_target && GiB - w.act[i].target_bytes <= 128 * MiB);
+}
+
+/* Inflating a balloon costs the guest CPU: a workspace taken from as idle
+ * stays first in line for idle_grace although it looks busy meanwhile. */
+static void test_idle_grace(void **state)
+{
+    World w;
+
+    world_init(&w, 2);
+    w.vms[0].idle = TRUE;
+    w.vms[1].rss_bytes = 900 * MiB; /* the higher footprint ratio */
+    tick(&w, HD_POLICY_ACTIVE, 10 * S, host_psi(20, 0));
+    assert_true(w.act[0].set_target && !w.act[1].set_target);
+    follow(&w);
+    w.vms[0].idle = FALSE; /* the inflation made it busy */
+    tick(&w, HD_POLICY_ACTIVE, 11 * S, host_psi(20, 0));
+    assert_true(w.act[0].set_target && !w.act[1].set_target);
+    follow(&w);
+    /* 30 s after the last step taken as idle, it is busy like the other. */
+    tick(&w, HD_POLICY_ACTIVE, 42 * S, host_psi(20, 0));
+    assert_true(w.act[1].set_target);
 }
 
 /* Floors: memory_min, and the guest's used memory plus max(64 MiB, 10 %). */
@@ -570,14 +608,23 @@ static void test_trace(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_names),           cmocka_unit_test(test_config_defaults),
-        cmocka_unit_test(test_host_levels),     cmocka_unit_test(test_need),
-        cmocka_unit_test(test_calm_drift),      cmocka_unit_test(test_order_and_bounds),
-        cmocka_unit_test(test_floors),          cmocka_unit_test(test_never_below_floor),
-        cmocka_unit_test(test_reclaim_first),   cmocka_unit_test(test_guest_psi_protection),
-        cmocka_unit_test(test_untrusted_guest), cmocka_unit_test(test_inflation_stall),
-        cmocka_unit_test(test_autodeflate),     cmocka_unit_test(test_modes),
-        cmocka_unit_test(test_set_range),       cmocka_unit_test(test_trace),
+        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_config_defaults),
+        cmocka_unit_test(test_host_levels),
+        cmocka_unit_test(test_need),
+        cmocka_unit_test(test_calm_drift),
+        cmocka_unit_test(test_order_and_bounds),
+        cmocka_unit_test(test_idle_grace),
+        cmocka_unit_test(test_floors),
+        cmocka_unit_test(test_never_below_floor),
+        cmocka_unit_test(test_reclaim_first),
+        cmocka_unit_test(test_guest_psi_protection),
+        cmocka_unit_test(test_untrusted_guest),
+        cmocka_unit_test(test_inflation_stall),
+        cmocka_unit_test(test_autodeflate),
+        cmocka_unit_test(test_modes),
+        cmocka_unit_test(test_set_range),
+        cmocka_unit_test(test_trace),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
