@@ -34,6 +34,15 @@ guint hd_metrics_clamp_guest(HdVmSample *s);
 /* total - free - cache, saturating at 0. */
 guint64 hd_metrics_guest_used(guint64 total, guint64 free_bytes, guint64 cache);
 
+/*
+ * The same without the balloon's pages. With autodeflate (deflate on OOM)
+ * the guest kernel keeps the pages its balloon holds in MemTotal, so they
+ * would count as used: a total above the balloon's size is the balloon's
+ * share of it (at most; the kernel's reserved memory makes it smaller).
+ */
+guint64 hd_metrics_guest_used_ballooned(guint64 total, guint64 free_bytes, guint64 cache,
+                                        gboolean have_balloon, guint64 balloon);
+
 /* rss / guest_used; FALSE when either is missing or guest_used is 0. */
 gboolean hd_metrics_footprint_ratio(guint64 rss, guint64 guest_used, double *ratio);
 

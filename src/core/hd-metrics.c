@@ -36,6 +36,15 @@ guint64 hd_metrics_guest_used(guint64 total, guint64 free_bytes, guint64 cache)
     return total - free_bytes - cache;
 }
 
+guint64 hd_metrics_guest_used_ballooned(guint64 total, guint64 free_bytes, guint64 cache,
+                                        gboolean have_balloon, guint64 balloon)
+{
+    guint64 used = hd_metrics_guest_used(total, free_bytes, cache);
+    guint64 in_balloon = have_balloon && total > balloon ? total - balloon : 0;
+
+    return used - MIN(used, in_balloon);
+}
+
 gboolean hd_metrics_footprint_ratio(guint64 rss, guint64 guest_used, double *ratio)
 {
     if (guest_used == 0)

@@ -208,8 +208,9 @@ static void publish_vm(HdMonitor *m, VmState *vm, HdDbusWorkspace *iface, const 
 
     v.have_used = s->have_guest_mem;
     if (v.have_used)
-        v.used =
-            hd_metrics_guest_used(s->guest_total_bytes, s->guest_free_bytes, s->guest_cache_bytes);
+        v.used = hd_metrics_guest_used_ballooned(s->guest_total_bytes, s->guest_free_bytes,
+                                                 s->guest_cache_bytes, s->have_balloon,
+                                                 s->balloon_bytes);
     if (s->have_rss && v.have_used)
         v.have_footprint = hd_metrics_footprint_ratio(s->rss_bytes, v.used, &v.footprint);
     hd_publish_running(iface, &v);

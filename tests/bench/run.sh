@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # The benchmark runner (scripts/bench.sh sets up the machine and calls it).
-# Runs B1-B4 with real libvirtd and QEMU, writes raw figures to
+# Runs B1-B5 with real libvirtd and QEMU, writes raw figures to
 # OUT/raw.jsonl and OUT/series/, then tests/bench/report.py turns them into
 # OUT/results.json, OUT/report.md and OUT/*.png. docs/performance.md explains
 # the figures.
@@ -16,9 +16,10 @@ Measure the memory recipe (configurations A-D) and hocusd's own cost.
 
   --out DIR        where the results go (default bench-results/YYYYmmdd-HHMMSS)
   --reps N         repetitions of every figure (default 3; at least 3 for a report)
-  --only LIST      comma-separated subset of B1,B2,B3,B4 (default all)
+  --only LIST      comma-separated subset of B1,B2,B3,B4,B5 (default all)
   --sizes LIST     B4 workspace counts (default 10,100,1000,5000)
   --idle-ws N      B3 workspaces per configuration (default 3)
+  --b5-ws N        B5 workspaces of 1 GiB, under a limit of half their sum (default 4)
   --publish        also replace the report section of docs/performance.md
   -h, --help       this text
 
@@ -27,7 +28,7 @@ provides them). Exit status: 0 report written, 1 a benchmark failed, 2 usage.
 EOF
 }
 
-BENCH_OUT= BENCH_REPS=3 ONLY=B1,B2,B3,B4 SIZES=10,100,1000,5000 IDLE_WS=3 PUBLISH=no
+BENCH_OUT= BENCH_REPS=3 ONLY=B1,B2,B3,B4,B5 SIZES=10,100,1000,5000 IDLE_WS=3 PUBLISH=no
 while [ $# -gt 0 ]; do
     case $1 in
     --out) BENCH_OUT=${2:?--out needs a directory}; shift ;;
@@ -35,6 +36,7 @@ while [ $# -gt 0 ]; do
     --only) ONLY=${2:?--only needs a list}; shift ;;
     --sizes) SIZES=${2:?--sizes needs a list}; shift ;;
     --idle-ws) IDLE_WS=${2:?--idle-ws needs a number}; shift ;;
+    --b5-ws) B5_N=${2:?--b5-ws needs a number}; shift ;;
     --publish) PUBLISH=yes ;;
     -h | --help) usage; exit 0 ;;
     *) echo "run.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
@@ -45,7 +47,7 @@ done
 [[ $IDLE_WS =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --idle-ws must be a positive number" >&2; exit 2; }
 [[ $SIZES =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] || { echo "run.sh: --sizes must be numbers separated by commas" >&2; exit 2; }
 for b in ${ONLY//,/ }; do
-    case $b in B1 | B2 | B3 | B4) ;; *) echo "run.sh: unknown benchmark '$b' in --only" >&2; exit 2 ;; esac
+    case $b in B1 | B2 | B3 | B4 | B5) ;; *) echo "run.sh: unknown benchmark '$b' in --only" >&2; exit 2 ;; esac
 done
 wants() { [[ ,$ONLY, == *,$1,* ]]; }
 
@@ -71,6 +73,7 @@ HD_ALLOW_SKIPS=0
 . "$BENCH_DIR/lib.sh"
 . "$BENCH_DIR/daemon.sh"
 . "$BENCH_DIR/guests.sh"
+. "$BENCH_DIR/overcommit.sh"
 
 started=$(date +%s)
 # The accelerator hocusd chooses here, and why (docs/accelerator.md).
@@ -101,11 +104,17 @@ if wants B1 || wants B2 || wants B3; then
     wants B2 && b2_run
     wants B3 && b3_run "$IDLE_WS"
 fi
+if wants B5; then
+    [ -n "${HOCUSD_PID:-}" ] || { write_config; start_hocusd; }
+    b5_run
+fi
 jq -n --argjson s "$(($(date +%s) - started))" '{runner_seconds: $s}' > "$BENCH_OUT/timing.json"
 
-say "Writing the report"
-python3 "$BENCH_DIR/report.py" "$BENCH_OUT"
-if [ "$PUBLISH" = yes ]; then
-    python3 "$BENCH_DIR/report.py" --publish "$ROOT/docs/performance.md" "$BENCH_OUT"
+if [ -s "$BENCH_OUT/raw.jsonl" ]; then # B1-B4 (B5 wrote b5.md itself)
+    say "Writing the report"
+    python3 "$BENCH_DIR/report.py" "$BENCH_OUT"
+    if [ "$PUBLISH" = yes ]; then
+        python3 "$BENCH_DIR/report.py" --publish "$ROOT/docs/performance.md" "$BENCH_OUT"
+    fi
 fi
 say "Done in $(($(date +%s) - started)) s: $BENCH_OUT/report.md"

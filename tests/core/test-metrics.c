@@ -33,6 +33,24 @@ static void test_guest_used_and_footprint(void **state)
     assert_int_equal(hd_metrics_guest_used(HD_GiB, HD_GiB / 2, HD_GiB), 0);
     assert_int_equal(hd_metrics_guest_used(0, 0, 0), 0);
 
+    /* A balloon of 384 MiB in a 1 GiB guest that keeps it in MemTotal
+     * (autodeflate): 1000 MiB total, 500 free, 100 cache, balloon 640 MiB.
+     * 400 MiB "used", of which 360 MiB are the balloon's: 40 MiB. */
+    assert_int_equal(hd_metrics_guest_used_ballooned(1000 * HD_MiB, 500 * HD_MiB, 100 * HD_MiB,
+                                                     TRUE, 640 * HD_MiB),
+                     40 * HD_MiB);
+    /* A deflated balloon (total below its size) or none: nothing taken off. */
+    assert_int_equal(hd_metrics_guest_used_ballooned(1000 * HD_MiB, 500 * HD_MiB, 100 * HD_MiB,
+                                                     TRUE, 1024 * HD_MiB),
+                     400 * HD_MiB);
+    assert_int_equal(
+        hd_metrics_guest_used_ballooned(1000 * HD_MiB, 500 * HD_MiB, 100 * HD_MiB, FALSE, 0),
+        400 * HD_MiB);
+    /* A guest whose figures say the balloon is larger than what it uses: 0. */
+    assert_int_equal(hd_metrics_guest_used_ballooned(1000 * HD_MiB, 800 * HD_MiB, 100 * HD_MiB,
+                                                     TRUE, 256 * HD_MiB),
+                     0);
+
     /* 600 MiB RSS for 400 MiB used: 1.5. */
     assert_true(hd_metrics_footprint_ratio(600 * HD_MiB, 400 * HD_MiB, &r));
     assert_close(r, 1.5);

@@ -411,3 +411,27 @@ stop_rss_sampler() {
 }
 
 mib() { echo $(($1 / 1024)); }   # KiB -> MiB
+
+# ---- a host made small: a memory limit on the cgroup of the QEMU processes ----
+
+# machine_cgroup WS: find libvirt's cgroup that holds the QEMU of WS (the
+# parent of its own); sets MACHINE_CG, LIMIT_FILE, USAGE_FILE and UNLIMITED
+# (cgroup v1: memory.limit_in_bytes / -1; v2: memory.max / max). Skips when
+# the limit cannot be written. The limit is lifted at exit whatever happens.
+machine_cgroup() {
+    local line
+    line=$(grep -E '^[0-9]+:(memory|[^:]*,memory[^:]*):|^0::' "/proc/$(qemu_pid "$1")/cgroup" |
+           sort | tail -n1)
+    case $line in
+    0::*) MACHINE_CG=/sys/fs/cgroup/unified$(dirname "${line#0::}")
+          [ -d "$MACHINE_CG" ] || MACHINE_CG=/sys/fs/cgroup$(dirname "${line#0::}")
+          LIMIT_FILE=$MACHINE_CG/memory.max USAGE_FILE=$MACHINE_CG/memory.current UNLIMITED=max ;;
+    *)    MACHINE_CG=/sys/fs/cgroup/memory$(dirname "${line##*:}")
+          LIMIT_FILE=$MACHINE_CG/memory.limit_in_bytes
+          USAGE_FILE=$MACHINE_CG/memory.usage_in_bytes UNLIMITED=-1 ;;
+    esac
+    [ -w "$LIMIT_FILE" ] || skip "no writable memory limit for the machine cgroup ($LIMIT_FILE)"
+    hd_at_exit 'echo $UNLIMITED > "$LIMIT_FILE" 2>/dev/null || true'
+}
+set_machine_limit() { echo "$1" > "$LIMIT_FILE"; }
+lift_machine_limit() { echo "$UNLIMITED" > "$LIMIT_FILE"; }

@@ -29,20 +29,8 @@ hocusctl create "$idle" >/dev/null
 hocusctl create "$busy" >/dev/null
 measure "boot_seconds_idle=$(boot "$idle") boot_seconds_busy=$(boot "$busy")"
 
-# The memory cgroup that holds the QEMU processes (libvirt's "machine"),
-# and its limit file: v1 memory.limit_in_bytes, v2 memory.max.
-cg_line=$(grep -E '^[0-9]+:(memory|[^:]*,memory[^:]*):|^0::' "/proc/$(qemu_pid "$busy")/cgroup" |
-          sort | tail -n1)
-case $cg_line in
-0::*) CG=/sys/fs/cgroup/unified$(dirname "${cg_line#0::}")
-      [ -d "$CG" ] || CG=/sys/fs/cgroup$(dirname "${cg_line#0::}")
-      LIMIT_FILE=$CG/memory.max USAGE_FILE=$CG/memory.current UNLIMITED=max ;;
-*)    CG=/sys/fs/cgroup/memory$(dirname "${cg_line##*:}")
-      LIMIT_FILE=$CG/memory.limit_in_bytes USAGE_FILE=$CG/memory.usage_in_bytes UNLIMITED=-1 ;;
-esac
-[ -w "$LIMIT_FILE" ] || skip "no writable memory limit for the machine cgroup ($LIMIT_FILE)"
-note "machine cgroup: $CG"
-hd_at_exit 'echo $UNLIMITED > "$LIMIT_FILE" 2>/dev/null || true'
+machine_cgroup "$busy"
+note "machine cgroup: $MACHINE_CG"
 
 # The busy one computes; the idle one frees 200 MiB in 4 KiB pieces and
 # then sleeps, so that it holds fragmented free memory when pressure comes.
@@ -60,7 +48,7 @@ squeeze() {
     local usage
     usage=$(cat "$USAGE_FILE")
     limit=$((usage + 100 * 1024 * 1024))
-    echo "$limit" > "$LIMIT_FILE"
+    set_machine_limit "$limit"
     note "limit $((limit >> 20)) MiB (usage $((usage >> 20)) MiB)"
 }
 keep_short() {
@@ -80,35 +68,32 @@ t_taken=$(elapsed "$t0")
 budget=$(mgr_prop PolicyBudgetBytes)
 [ "$budget" -le "$limit" ] && [ "$budget" -ge $((limit - 200 * 1024 * 1024)) ] ||
     fail "PolicyBudgetBytes is $budget, not the cgroup limit (last set: $limit)"
-# The idle one first: while it is above its floor the busy one keeps memory_max.
-floor_reached() { [ "$(ws_prop "$idle" PolicyState)" = '"at-floor"' ]; }
-while ! floor_reached; do
-    awk -v e="$(elapsed "$t0")" 'BEGIN { exit !(e < 90) }' ||
-        fail "$idle did not reach its floor within 90 s: $(hocusctl policy)"
-    if taken "$busy"; then
-        fail "$busy was taken from while $idle was above its floor: $(hocusctl policy)"
-    fi
-    keep_short
-    sleep 2
-done
-first=$(hocusctl --json policy -n 200 | jq -r '[.decisions[] | select(.reclaim_bytes == 0)][0].workspace')
-[ "$first" = "$idle" ] || fail "the first balloon decision was for $first, not $idle"
-# What inflating the balloon of a guest that holds fragmented free memory returns.
-poll 20 1 bash -c "[ \$(awk '/^VmRSS:/ {print \$2}' /proc/$(qemu_pid "$idle")/status) -lt $((idle_rss0 - 100 * 1024)) ]" ||
-    fail "$idle's RSS went only from $(mib "$idle_rss0") to $(mib "$(domain_rss "$idle")") MiB"
-measure "idle_taken_after_s=$t_taken idle_rss_mib=$(mib "$idle_rss0")->$(mib "$(domain_rss "$idle")") returned_within_s=$(elapsed "$t0") idle_balloon_mib=$(($(ws_prop "$idle" BalloonBytes) >> 20)) idle_state=$(ws_prop "$idle" PolicyState)"
-
-# 2. The host stays short; the busy one is next.
-for _ in $(seq 1 30); do
+# The idle one first: the busy one is taken from only once what the idle
+# one can still give (down to its floor) no longer covers the need.
+for _ in $(seq 1 45); do
     taken "$busy" && break
     keep_short
     sleep 2
 done
 taken "$busy" || fail "$busy was never taken from under lasting pressure: $(hocusctl policy)"
+log=$(hocusctl --json policy -n 200 | jq -c '[.decisions[] | select(.reclaim_bytes == 0)]')
+first=$(jq -r '.[0].workspace' <<< "$log")
+[ "$first" = "$idle" ] || fail "the first balloon decision was for $first, not $idle"
+given=$(jq --arg busy "$busy" '(map(.workspace == $busy) | index(true)) as $b |
+    .[:$b] | map(.previous_bytes - .target_bytes) | add / 1048576 | floor' <<< "$log")
+[ "$given" -ge 256 ] || fail "$idle gave only $given MiB before $busy was taken from: $log"
+# What inflating the balloon of a guest that holds fragmented free memory returns.
+poll 20 1 bash -c "[ \$(awk '/^VmRSS:/ {print \$2}' /proc/$(qemu_pid "$idle")/status) -lt $((idle_rss0 - 100 * 1024)) ]" ||
+    fail "$idle's RSS went only from $(mib "$idle_rss0") to $(mib "$(domain_rss "$idle")") MiB"
+measure "idle_taken_after_s=$t_taken idle_gave_before_busy_mib=$given idle_rss_mib=$(mib "$idle_rss0")->$(mib "$(domain_rss "$idle")") returned_within_s=$(elapsed "$t0") idle_balloon_mib=$(($(ws_prop "$idle" BalloonBytes) >> 20)) idle_state=$(ws_prop "$idle" PolicyState)"
+
+# 2. The busy one has been taken from; a stall in it now.
 busy_target=$(($(ws_prop "$busy" PolicyTargetBytes) >> 20))
 # A stall in the busy guest: a process in a cgroup whose memory.high is far
 # below what it allocates is throttled, which the guest's PSI counts.
-guest_run "$busy" 10 "mkdir -p /sys/fs/cgroup/stall && echo +memory > /sys/fs/cgroup/cgroup.subtree_control && echo 16M > /sys/fs/cgroup/stall/memory.high && ( echo \$\$ > /sys/fs/cgroup/stall/cgroup.procs; exec hocus-mem alloc 48 40 ) > /dev/null 2>&1 &" >/dev/null
+guest_run "$busy" 10 "mkdir -p /sys/fs/cgroup/stall && echo +memory > /sys/fs/cgroup/cgroup.subtree_control && echo 16M > /sys/fs/cgroup/stall/memory.high" >/dev/null ||
+    fail "cannot make a cgroup with memory.high in $busy"
+guest_run "$busy" 10 "sh -c 'echo \$\$ > /sys/fs/cgroup/stall/cgroup.procs && exec hocus-mem alloc 48 40' > /dev/null 2>&1 &" >/dev/null
 t1=$(now)
 protected() { [ "$(ws_prop "$busy" PolicyState)" = '"protected"' ]; }
 poll 40 1 protected || fail "$busy was not protected: guest $(ws_prop "$busy" Guest); $(hocusctl policy)"
@@ -130,7 +115,7 @@ measure "busy_target_before_mib=$busy_target protected_after_s=$t_protected host
 [ "$level" = '"pressure"' ] || [ "$level" = '"critical"' ] || note "the host left pressure during the hold ($level)"
 
 # 3. The limit goes: after calm_after_s balloons drift back to memory_max.
-echo "$UNLIMITED" > "$LIMIT_FILE"
+lift_machine_limit
 t2=$(now)
 back() { ! taken "$idle" && ! taken "$busy"; }
 poll 90 1 back || fail "balloons did not drift back: $(hocusctl policy)"

@@ -330,6 +330,60 @@ static void test_policy_denies_mutations(void **state)
     call_ws(path, "Delete", NULL);
 }
 
+/* SetMemoryRange: checked like a spec, stored in the metadata (Spec and
+ * MemoryMinBytes follow), refused to nobody by the bus; GetPolicyLog is
+ * open to every user. */
+static void test_set_memory_range(void **state)
+{
+    g_autofree char *path =
+        create_ok("{'name': <'range-1'>, 'memory_max': <'1G'>, 'memory_min': <'256M'>}");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) r = NULL, spec = NULL, min = NULL, log = NULL;
+    g_autofree char *err = NULL, *out = NULL;
+    guint64 v = 0;
+    const char *set_argv[] = { "gdbus",     "call",       "--system",
+                               "--dest",    HD_DBUS_NAME, "--object-path",
+                               path,        "--method",   HD_DBUS_WORKSPACE_IFACE ".SetMemoryRange",
+                               "268435456", "536870912",  NULL };
+    const char *log_argv[] = { "gdbus",  "call",       "--system",
+                               "--dest", HD_DBUS_NAME, "--object-path",
+                               MANAGER,  "--method",   HD_DBUS_MANAGER_IFACE ".GetPolicyLog",
+                               NULL };
+
+    call_ws(path, "SetMemoryRange", g_variant_new("(tt)", (guint64)512 << 20, (guint64)768 << 20));
+    spec = hd_test_get_property(env, path, HD_DBUS_WORKSPACE_IFACE, "Spec");
+    assert_true(g_variant_lookup(spec, "memory_max", "t", &v));
+    assert_int_equal(v, 768 << 20);
+    assert_true(g_variant_lookup(spec, "memory_min", "t", &v));
+    assert_int_equal(v, 512 << 20);
+    min = hd_test_get_property(env, path, HD_DBUS_WORKSPACE_IFACE, "MemoryMinBytes");
+    assert_int_equal(g_variant_get_uint64(min), 512 << 20);
+
+    r = hd_test_call(env, path, HD_DBUS_WORKSPACE_IFACE, "SetMemoryRange",
+                     g_variant_new("(tt)", (guint64)32 << 20, (guint64)1 << 30), &error);
+    assert_null(r);
+    expect_error(error, "dev.hocus.Hocusd1.Error.InvalidSpec", "key 'memory_min': 32 MiB");
+    g_clear_error(&error);
+    r = hd_test_call(env, path, HD_DBUS_WORKSPACE_IFACE, "SetMemoryRange",
+                     g_variant_new("(tt)", (guint64)600 << 20, (guint64)300 << 20), &error);
+    assert_null(r);
+    expect_error(error, "dev.hocus.Hocusd1.Error.InvalidSpec", "is above memory_max");
+    g_clear_error(&error);
+
+    /* Refused by the bus to nobody; nothing changed. */
+    assert_int_not_equal(hd_test_run_as(env, NOBODY, NOBODY, (gid_t)-1, set_argv, &out, &err), 0);
+    assert_non_null(strstr(err, "org.freedesktop.DBus.Error.AccessDenied"));
+    g_clear_pointer(&spec, g_variant_unref);
+    spec = hd_test_get_property(env, path, HD_DBUS_WORKSPACE_IFACE, "Spec");
+    assert_true(g_variant_lookup(spec, "memory_max", "t", &v));
+    assert_int_equal(v, 768 << 20);
+    g_clear_pointer(&out, g_free);
+    g_clear_pointer(&err, g_free);
+    assert_int_equal(hd_test_run_as(env, NOBODY, NOBODY, (gid_t)-1, log_argv, &out, &err), 0);
+    assert_non_null(strstr(out, "@aa{sv} []"));
+    call_ws(path, "Delete", NULL);
+}
+
 static void test_policy_allows_reads(void **state)
 {
     g_autofree char *path = create_ok("{'name': <'reader-1'>}");
@@ -514,6 +568,7 @@ int main(void)
         cmocka_unit_test(test_manager_properties),
         cmocka_unit_test(test_policy_denies_mutations),
         cmocka_unit_test(test_policy_allows_reads),
+        cmocka_unit_test(test_set_memory_range),
         cmocka_unit_test(test_policy_hocus_group),
         cmocka_unit_test(test_signals),
         cmocka_unit_test(test_sigterm_exits_cleanly),

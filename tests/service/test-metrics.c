@@ -336,8 +336,9 @@ static void test_get_metrics_matches_properties(void **state)
                      g_variant_print(prop, TRUE));
         g_variant_unref(value);
     }
-    /* The 8 figures that always have a value and the 14 sampled ones. */
-    assert_int_equal(g_variant_n_children(alpha), 22);
+    /* The 8 figures that always have a value, the 4 of the memory policy
+     * and the 14 sampled ones. */
+    assert_int_equal(g_variant_n_children(alpha), 26);
     g_variant_iter_init(&it, host);
     while (g_variant_iter_next(&it, "{&sv}", &key, &value)) {
         g_autoptr(GVariant) prop = g_variant_lookup_value(host_props, key, NULL);
@@ -348,8 +349,8 @@ static void test_get_metrics_matches_properties(void **state)
                      g_variant_print(prop, TRUE));
         g_variant_unref(value);
     }
-    /* 20 figures, and the accelerator and its reason. */
-    assert_int_equal(g_variant_n_children(host), 22);
+    /* 20 figures, the accelerator and its reason, and 6 of the memory policy. */
+    assert_int_equal(g_variant_n_children(host), 28);
 }
 
 typedef struct {
