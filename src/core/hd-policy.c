@@ -143,6 +143,13 @@ static double available_fraction(const HdPolicyHost *h)
     return (double)h->available_bytes / (double)h->budget_bytes;
 }
 
+static void describe_short(HdPolicyHostState *hs, const HdPolicyHost *h, double fraction)
+{
+    g_snprintf(hs->reason, sizeof(hs->reason),
+               "%" G_GUINT64_FORMAT " MiB available < %.0f%% of %" G_GUINT64_FORMAT " MiB",
+               mib(h->available_bytes), fraction * 100, mib(h->budget_bytes));
+}
+
 static void host_level(const HdPolicyParams *p, guint64 now, const HdPolicyHost *h,
                        HdPolicyHostState *hs)
 {
@@ -160,18 +167,14 @@ static void host_level(const HdPolicyParams *p, guint64 now, const HdPolicyHost 
             g_snprintf(hs->reason, sizeof(hs->reason), "PSI full avg10 %.2f%% >= %.2f%%",
                        h->full_avg10, p->psi_full_critical);
         else
-            g_snprintf(hs->reason, sizeof(hs->reason),
-                       "%" G_GUINT64_FORMAT " MiB available < %.0f%% of %" G_GUINT64_FORMAT " MiB",
-                       mib(h->available_bytes), p->headroom_critical * 100, mib(h->budget_bytes));
+            describe_short(hs, h, p->headroom_critical);
     } else if (budget_low || psi_high) {
         hs->level = HD_HOST_PRESSURE;
         if (psi_high)
             g_snprintf(hs->reason, sizeof(hs->reason), "PSI some avg10 %.2f%% >= %.2f%%",
                        h->some_avg10, p->psi_some_pressure);
         else
-            g_snprintf(hs->reason, sizeof(hs->reason),
-                       "%" G_GUINT64_FORMAT " MiB available < %.0f%% of %" G_GUINT64_FORMAT " MiB",
-                       mib(h->available_bytes), p->headroom_pressure * 100, mib(h->budget_bytes));
+            describe_short(hs, h, p->headroom_pressure);
     } else if (calm) {
         hs->level = HD_HOST_CALM;
         if (hs->calm_since_usec == 0)

@@ -82,6 +82,10 @@ static void record(HdGovernor *g, HdWorkspace *ws, const GovVm *v, guint64 previ
         log_entry_free(g_queue_pop_head(&g->log));
     hd_dbus_manager_emit_policy_decision(g->d->manager, hd_workspace_get_path(ws), state, target,
                                          reclaim, applied, reason);
+    /* Observe mode decides every tick a real host would act: journal lines
+     * only for what is done; the log and the signal have the rest. */
+    if (g->mode != HD_POLICY_ACTIVE)
+        return;
     if (reclaim > 0)
         g_message("Policy (%s): workspace %s: asked to drop %" G_GUINT64_FORMAT " MiB of page "
                   "cache: %s",

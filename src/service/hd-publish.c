@@ -78,6 +78,12 @@ void hd_publish_stopped(HdDbusWorkspace *iface, const HdSpec *spec)
     if (hd_dbus_workspace_get_guest(iface) == NULL ||
         g_variant_n_children(hd_dbus_workspace_get_guest(iface)) != 0)
         hd_dbus_workspace_set_guest(iface, g_variant_new("a{sv}", NULL));
+    /* The memory policy starts over at the next boot. */
+    SET(iface, policy_target_bytes, spec->memory_max);
+    if (g_strcmp0(hd_dbus_workspace_get_policy_state(iface), "steady") != 0)
+        hd_dbus_workspace_set_policy_state(iface, "steady");
+    if (g_strcmp0(hd_dbus_workspace_get_policy_reason(iface), "not running") != 0)
+        hd_dbus_workspace_set_policy_reason(iface, "not running");
     set_absent(iface, vm_sampled_names);
 }
 

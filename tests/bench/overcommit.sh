@@ -21,6 +21,7 @@
 B5_N=${B5_N:-4}
 B5_RUN_S=${B5_RUN_S:-150}
 B5_MAX_WS=${B5_MAX_WS:-7}
+B5_STEP_S=${B5_STEP_S:-40}
 B5_LIMIT=$((B5_N * 512 * 1024 * 1024)) # memory_max adds up to 2x this
 B5_BURST_MIB=320
 B5_FILE_MIB=96
@@ -126,9 +127,9 @@ b5_phase() {
     kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
     for g in "${B5_GUESTS[@]}"; do
         if b5_alive "$g"; then
-            n=$(guest_run "$g" 10 "cat /tmp/b5.done 2>/dev/null || echo 0" | tr -dc 0-9)
+            n=$(guest_run "$g" 10 "cat /tmp/b5.done 2>/dev/null || echo 0" | tr -dc 0-9) || n=0
             done_total=$((done_total + ${n:-0}))
-            n=$(guest_run "$g" 10 "dmesg | grep -c 'Killed process'" | tr -dc 0-9)
+            n=$(guest_run "$g" 10 "dmesg | grep -c 'Killed process' || true" | tr -dc 0-9) || n=0
             guest_oom=$((guest_oom + ${n:-0}))
         else
             killed=$((killed + 1))
@@ -167,7 +168,7 @@ b5_capacity() {
             set_machine_limit "$B5_LIMIT"
         fi
         guest_run "$B5_NEW" 10 "( $(b5_workload 0 1) ) > /dev/null 2>&1 &" >/dev/null || true
-        sleep 40 # the round (about 25 s under TCG) and some idle time after it
+        sleep "$B5_STEP_S" # the round (about 20 s under TCG) and some idle time after it
         for g in "${B5_GUESTS[@]}"; do
             b5_alive "$g" || died=$g
         done
