@@ -145,7 +145,7 @@ b5_phase() {
          peak_rss_mib: (($rows | map(.[1] | tonumber) | max) / 1024 | floor),
          mean_rss_mib: (($rows | map(.[1] | tonumber) | add / length) / 1024 | floor)}')"
     b5_teardown
-    [ -n "$template" ] && { hocusctl delete "$template" >/dev/null 2>&1 || true; }
+    if [ -n "$template" ]; then hocusctl delete "$template" >/dev/null 2>&1 || true; fi
 }
 
 # b5_capacity MODE: add guests (one round each, then idle) until one dies.
@@ -180,7 +180,7 @@ b5_capacity() {
         '{bench: "B5", phase: "capacity", mode: $mode, held: $held, first_death: $died,
           max_tried: $max, limit_bytes: $limit}')"
     b5_teardown
-    [ -n "$template" ] && { hocusctl delete "$template" >/dev/null 2>&1 || true; }
+    if [ -n "$template" ]; then hocusctl delete "$template" >/dev/null 2>&1 || true; fi
 }
 
 b5_run() {
