@@ -63,10 +63,11 @@ b5_sampler() {
         t=$(now) sum=0 line=
         for g in "${B5_GUESTS[@]}"; do
             rss=0 bal=0
+            # A killed guest is what B5 looks for: every read may fail, none may end the loop.
             if pid=$(cat "/run/libvirt/qemu/$g.pid" 2>/dev/null) && [ -r "/proc/$pid/status" ]; then
-                rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+                rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null) || rss=0
             fi
-            bal=$(virsh -c $URI dommemstat "$g" 2>/dev/null | awk '$1 == "actual" {print $2}')
+            bal=$(virsh -c $URI dommemstat "$g" 2>/dev/null | awk '$1 == "actual" {print $2}') || bal=0
             sum=$((sum + ${rss:-0}))
             line+=" $g:${rss:-0}:${bal:-0}"
         done
@@ -124,7 +125,8 @@ b5_phase() {
         i=$((i + 1))
     done
     sleep "$B5_RUN_S"
-    kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
     for g in "${B5_GUESTS[@]}"; do
         if b5_alive "$g"; then
             n=$(guest_run "$g" 10 "cat /tmp/b5.done 2>/dev/null || echo 0" | tr -dc 0-9) || n=0
