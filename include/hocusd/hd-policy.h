@@ -123,7 +123,6 @@ typedef struct {
     char reason[128];
     guint64 hold_until_usec;    /* protected until */
     guint64 reclaim_asked_usec; /* last reclaim request */
-    guint64 lowered_usec;       /* when the target was last lowered */
     guint64 progress_usec;      /* when the balloon last moved towards the target */
     guint64 progress_balloon;   /* the balloon size then */
     guint64 stalls;             /* stall protections so far */
@@ -137,10 +136,9 @@ typedef struct {
     guint64 reclaim_bytes;
 } HdPolicyAction;
 
-/* Bring a state in line with a (new) memory range: the target is clamped
- * into [min, max]. TRUE when the target moved (an action to carry out). */
-gboolean hd_policy_vm_set_range(HdPolicyVmState *st, guint64 memory_min, guint64 memory_max,
-                                HdPolicyAction *action);
+/* The available memory a tick under pressure works back to (the calm
+ * headroom of the budget). */
+guint64 hd_policy_host_target(const HdPolicyParams *p, guint64 budget_bytes);
 
 /* The lowest target the policy would set: memory_min, the guest's used
  * memory plus the margin, whichever is higher (memory_max without guest

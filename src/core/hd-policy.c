@@ -99,6 +99,11 @@ void hd_policy_params_from_config(HdPolicyParams *p, const HdPolicyConfig *c)
     p->reclaim_lead_usec = (guint64)c->reclaim_lead_s * G_USEC_PER_SEC;
 }
 
+guint64 hd_policy_host_target(const HdPolicyParams *p, guint64 budget_bytes)
+{
+    return (guint64)((double)budget_bytes * p->headroom_calm);
+}
+
 static guint64 mib(guint64 bytes)
 {
     return bytes / HD_MiB;
@@ -113,25 +118,6 @@ guint64 hd_policy_floor(const HdPolicyParams *p, const HdPolicyVm *vm)
     margin = MAX(p->guest_margin, (guint64)((double)vm->used_bytes * p->guest_margin_fraction));
     floor = MAX(vm->memory_min, vm->used_bytes + margin);
     return MIN(floor, vm->memory_max);
-}
-
-gboolean hd_policy_vm_set_range(HdPolicyVmState *st, guint64 memory_min, guint64 memory_max,
-                                HdPolicyAction *action)
-{
-    guint64 t;
-
-    if (!st->have_target)
-        return FALSE;
-    t = CLAMP(st->target_bytes, memory_min, memory_max);
-    if (t == st->target_bytes)
-        return FALSE;
-    st->target_bytes = t;
-    action->set_target = TRUE;
-    action->target_bytes = t;
-    g_snprintf(st->reason, sizeof(st->reason),
-               "memory range changed to %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT " MiB",
-               mib(memory_min), mib(memory_max));
-    return TRUE;
 }
 
 /* ---- the host ---- */
@@ -200,7 +186,7 @@ static guint64 host_need(const HdPolicyParams *p, const HdPolicyHost *h,
     if (hs->level < HD_HOST_PRESSURE)
         return 0;
     if (h->have_budget) {
-        guint64 want = (guint64)((double)h->budget_bytes * p->headroom_calm);
+        guint64 want = hd_policy_host_target(p, h->budget_bytes);
 
         if (h->available_bytes < want)
             need = want - h->available_bytes;
@@ -236,9 +222,10 @@ static void protect(const HdPolicyParams *p, guint64 now, const HdPolicyVm *vm, 
     give_to = MIN(MAX(give_to, current_size(vm, st)), vm->memory_max);
     if (!st->have_target || st->target_bytes != give_to)
         set_target(st, a, give_to);
+    if (st->hold_until_usec <= now)
+        st->stalls++; /* a new episode, not one that goes on */
     st->state = HD_VM_POLICY_PROTECTED;
     st->hold_until_usec = now + p->hold_usec;
-    st->stalls++;
 }
 
 /* Stall protection; TRUE when it acted on this workspace this tick. */
@@ -248,11 +235,7 @@ static gboolean check_stall(const HdPolicyParams *p, HdPolicyMode mode, guint64 
 {
     if (vm->have_guest_psi && vm->guest_psi_some >= p->guest_psi_stall &&
         level != HD_HOST_CRITICAL) {
-        gboolean was_held = st->state == HD_VM_POLICY_PROTECTED && st->hold_until_usec > now;
-
         protect(p, now, vm, st, a, vm->memory_max);
-        if (was_held)
-            st->stalls--; /* the same episode */
         g_snprintf(
             st->reason, sizeof(st->reason),
             "guest PSI some avg10 %.2f%% >= %.2f%%: memory given back, held for %" G_GUINT64_FORMAT
@@ -433,7 +416,6 @@ static void take_memory(const HdPolicyParams *p, HdPolicyMode mode, guint64 now,
         set_target(st, a, size - take);
         if (c[k].idle)
             st->idle_until_usec = now + p->idle_grace_usec;
-        st->lowered_usec = now;
         st->progress_usec = now;
         st->progress_balloon = vm->have_balloon ? vm->balloon_bytes : size;
         st->state = HD_VM_POLICY_INFLATING;
@@ -443,6 +425,28 @@ static void take_memory(const HdPolicyParams *p, HdPolicyMode mode, guint64 now,
 }
 
 /* ---- the tick ---- */
+
+/* A target outside the workspace's range (SetMemoryRange changed it) moves
+ * into it at once. */
+static void clamp_to_range(guint64 now, const HdPolicyVm *vm, HdPolicyVmState *st,
+                           HdPolicyAction *a)
+{
+    guint64 t;
+
+    if (!st->have_target)
+        return;
+    t = CLAMP(st->target_bytes, vm->memory_min, vm->memory_max);
+    if (t == st->target_bytes)
+        return;
+    set_target(st, a, t);
+    /* A lower target is an inflation like any other: its progress is watched from now. */
+    st->progress_usec = now;
+    st->progress_balloon = vm->have_balloon ? vm->balloon_bytes : t;
+    st->state = t < vm->memory_max ? HD_VM_POLICY_HOLDING : HD_VM_POLICY_STEADY;
+    g_snprintf(st->reason, sizeof(st->reason),
+               "memory range changed to %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT " MiB",
+               mib(vm->memory_min), mib(vm->memory_max));
+}
 
 static void settle(guint64 now, const HdPolicyHostState *hs, const HdPolicyVm *vm,
                    HdPolicyVmState *st, guint64 size)
@@ -485,12 +489,7 @@ void hd_policy_tick(const HdPolicyParams *p, HdPolicyMode mode, guint64 now,
 
         if (st->state == HD_VM_POLICY_OFF)
             st->state = HD_VM_POLICY_STEADY;
-        if (st->have_target) {
-            guint64 t = CLAMP(st->target_bytes, vms[i].memory_min, vms[i].memory_max);
-
-            if (t != st->target_bytes)
-                set_target(st, &actions[i], t);
-        }
+        clamp_to_range(now, &vms[i], st, &actions[i]);
         acted[i] = check_stall(p, mode, now, hs->level, &vms[i], st, &actions[i]);
         if (!acted[i] &&
             (st->state == HD_VM_POLICY_INFLATING || st->state == HD_VM_POLICY_RECLAIMING) &&

@@ -104,20 +104,18 @@ void hd_procfs_read_budget(const char *root, const char *cgroup, const HdHostSam
                            HdBudgetSample *out)
 {
     static const char *const guesses[] = { "sys/fs/cgroup/memory/machine",
-                                           "sys/fs/cgroup/machine.slice", "sys/fs/cgroup/machine" };
+                                           "sys/fs/cgroup/machine.slice", "sys/fs/cgroup/machine",
+                                           NULL };
+    const char *const configured[] = { cgroup, NULL };
+    const char *const *dirs = cgroup != NULL && *cgroup != '\0' ? configured : guesses;
     guint64 limit = 0, usage = 0, inactive = 0;
 
     *out = (HdBudgetSample){ 0 };
-    for (guint i = 0; i < G_N_ELEMENTS(guesses); i++) {
-        const char *dir = cgroup != NULL && *cgroup != '\0' ? cgroup : guesses[i];
-
-        if (read_cgroup_budget(root, dir, &limit, &usage, &inactive)) {
+    for (guint i = 0; dirs[i] != NULL && !out->limited; i++) {
+        if (read_cgroup_budget(root, dirs[i], &limit, &usage, &inactive)) {
             out->limited = TRUE;
-            g_strlcpy(out->cgroup, dir, sizeof(out->cgroup));
-            break;
+            g_strlcpy(out->cgroup, dirs[i], sizeof(out->cgroup));
         }
-        if (cgroup != NULL && *cgroup != '\0')
-            break;
     }
     if (out->limited) {
         guint64 used = usage - MIN(usage, inactive);

@@ -241,7 +241,7 @@ static void publish_host(HdGovernor *g, const HdBudgetSample *budget)
 {
     HdDbusManager *mgr = g->d->manager;
     guint64 target =
-        budget->have_budget ? (guint64)((double)budget->budget_bytes * g->params.headroom_calm) : 0;
+        budget->have_budget ? hd_policy_host_target(&g->params, budget->budget_bytes) : 0;
 
     hd_dbus_manager_set_policy_host_level(mgr, hd_host_level_name(g->host.level));
     hd_dbus_manager_set_policy_host_reason(mgr, g->host.reason);

@@ -119,6 +119,13 @@ static GVariant *guest_dict(const HdAgentLine *a, guint64 limit)
         g_variant_builder_add(&b, "{sv}", "reclaimed_bytes",
                               g_variant_new_uint64(a->reclaimed_bytes));
     }
+    if (a->have_host) {
+        /* The policy's reclaim requests, as the agent counts them. */
+        g_variant_builder_add(&b, "{sv}", "host_requests", g_variant_new_uint64(a->host_requests));
+        g_variant_builder_add(&b, "{sv}", "host_requests_done", g_variant_new_uint64(a->host_done));
+        g_variant_builder_add(&b, "{sv}", "host_reclaimed_bytes",
+                              g_variant_new_uint64(a->host_reclaimed_bytes));
+    }
     return g_variant_builder_end(&b);
 }
 

@@ -406,14 +406,19 @@ static void test_guest_psi_protection(void **state)
     assert_int_equal(w.st[0].stalls, 1);
     assert_true(w.act[1].set_target); /* the other one pays */
     follow(&w);
+    /* A stall that lasts is one episode; the hold runs from its last tick. */
+    tick(&w, HD_POLICY_ACTIVE, 11 * S, host_psi(20, 0));
+    assert_int_equal(w.st[0].stalls, 1);
+    assert_int_equal(w.st[0].hold_until_usec, 71 * S);
+    follow(&w);
     w.vms[0].guest_psi_some = 0;
-    for (guint k = 1; k < 60; k++) {
+    for (guint k = 2; k < 61; k++) {
         tick(&w, HD_POLICY_ACTIVE, (10 + k) * S, host_psi(20, 0));
         follow(&w);
         assert_false(w.act[0].set_target);
         assert_int_equal(w.st[0].state, HD_VM_POLICY_PROTECTED);
     }
-    tick(&w, HD_POLICY_ACTIVE, 70 * S, host_psi(20, 0));
+    tick(&w, HD_POLICY_ACTIVE, 71 * S, host_psi(20, 0));
     assert_true(w.act[0].set_target);
     assert_int_equal(w.st[0].state, HD_VM_POLICY_INFLATING);
     assert_int_equal(w.st[0].stalls, 1);
@@ -528,20 +533,12 @@ static void test_modes(void **state)
     }
 }
 
-/* A new memory range clamps the target at once, up or down. */
+/* A new memory range (SetMemoryRange) moves the target into it at once, up
+ * or down, and says why. */
 static void test_set_range(void **state)
 {
-    HdPolicyVmState st = { .have_target = TRUE, .target_bytes = 600 * MiB };
-    HdPolicyAction a = { 0 };
     World w;
 
-    assert_false(hd_policy_vm_set_range(&st, 256 * MiB, GiB, &a));
-    assert_false(a.set_target);
-    assert_true(hd_policy_vm_set_range(&st, 700 * MiB, GiB, &a));
-    assert_int_equal(a.target_bytes, 700 * MiB);
-    assert_true(hd_policy_vm_set_range(&st, 256 * MiB, 512 * MiB, &a));
-    assert_int_equal(st.target_bytes, 512 * MiB);
-    /* The tick does the same when it sees a range its target is outside of. */
     world_init(&w, 1);
     w.st[0] = (HdPolicyVmState){ .have_target = TRUE, .target_bytes = 300 * MiB };
     w.vms[0].balloon_bytes = 300 * MiB;
@@ -549,6 +546,16 @@ static void test_set_range(void **state)
     tick(&w, HD_POLICY_ACTIVE, 10 * S, host_psi(5, 0));
     assert_true(w.act[0].set_target);
     assert_int_equal(w.act[0].target_bytes, 400 * MiB);
+    assert_int_equal(w.st[0].state, HD_VM_POLICY_HOLDING);
+    assert_string_equal(w.st[0].reason, "memory range changed to 400-1024 MiB");
+    follow(&w);
+    w.vms[0].memory_min = 256 * MiB;
+    tick(&w, HD_POLICY_ACTIVE, 11 * S, host_psi(5, 0));
+    assert_false(w.act[0].set_target); /* inside the range: nothing to do */
+    w.vms[0].memory_max = 320 * MiB;
+    tick(&w, HD_POLICY_ACTIVE, 12 * S, host_psi(5, 0));
+    assert_int_equal(w.act[0].target_bytes, 320 * MiB);
+    assert_int_equal(w.st[0].state, HD_VM_POLICY_STEADY);
 }
 
 /*

@@ -9,7 +9,8 @@
 #     memory.high throttle inside the guest) gives it memory_max back at
 #     once, and the policy leaves it alone for the hold time although the
 #     host stays short;
-#  3. when the limit goes, balloons drift back to memory_max.
+#  3. when the limit goes, balloons drift back to memory_max;
+#  4. SetMemoryRange on a running workspace (hocusctl set-memory).
 . "$(dirname "$0")/lib.sh"
 
 # Thresholds in proportion to two small TCG guests (the defaults are for
@@ -120,5 +121,22 @@ t2=$(now)
 back() { ! taken "$idle" && ! taken "$busy"; }
 poll 90 1 back || fail "balloons did not drift back: $(hocusctl policy)"
 measure "back_to_max_after_s=$(elapsed "$t2")"
+
+# 4. A new range for a running workspace: above the new maximum it is
+# ballooned down at once, the next boot gets that memory, and it cannot
+# grow past what it was started with.
+hocusctl set-memory "$idle" --min 300M --max 768M >/dev/null
+under_768() { [ "$(ws_prop "$idle" BalloonBytes)" -le $(((768 + 4) << 20)) ]; }
+poll 20 1 under_768 || fail "$idle's balloon is $(ws_prop "$idle" BalloonBytes) after set-memory --max 768M"
+[ "$(ws_prop "$idle" MemoryMinBytes)" = $((300 << 20)) ] || fail "MemoryMinBytes is $(ws_prop "$idle" MemoryMinBytes)"
+target_ok() { [ "$(ws_prop "$idle" PolicyTargetBytes)" = $((768 << 20)) ]; }
+poll 10 1 target_ok || fail "PolicyTargetBytes is $(ws_prop "$idle" PolicyTargetBytes), not the new maximum"
+next_boot=$(virsh -c $URI dumpxml --inactive "$idle" | sed -n "s|.*<memory unit='KiB'>\([0-9]*\)</memory>.*|\1|p")
+[ "$next_boot" = $((768 * 1024)) ] || fail "the next boot's memory is $next_boot KiB, not 768 MiB"
+rc=0
+out=$(hocusctl set-memory "$idle" --max 2G 2>&1) || rc=$?
+[ "$rc" = 8 ] && [[ $out == *"was started with"* ]] ||
+    fail "growing a running workspace past its boot memory: rc $rc, '$out'"
+measure "set_memory balloon_mib=$(($(ws_prop "$idle" BalloonBytes) >> 20)) next_boot_kib=$next_boot refused_rc=$rc"
 hocusctl policy -n 12
 echo PASS
