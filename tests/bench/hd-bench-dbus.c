@@ -10,8 +10,10 @@
  * milliseconds, plus the size of the reply. Peer.Ping is the floor: a round
  * trip through the bus daemon that hocusd answers without any work. For each
  * call it also times GDBus turning that same reply into a message
- * (g_dbus_message_to_blob, "<call>_serialize_ms"): the part of a call's time
- * that any GDBus service sending a reply of that size pays.
+ * (g_dbus_message_to_blob, "<call>_serialize_ms") and that message back into
+ * a value (g_dbus_message_new_from_blob, "<call>_parse_ms", what the
+ * client's GDBus does on receipt): together, the part of a call's time that
+ * any GDBus service and client exchanging a reply of that size pay.
  */
 #include <glib.h>
 #include <gio/gio.h>
@@ -35,22 +37,30 @@ static const BenchCall calls[] = {
     { "get_metrics", HD_DBUS_ROOT_PATH, HD_DBUS_MANAGER_IFACE, "GetMetrics", "(a{sv})" },
 };
 
-/* Milliseconds GDBus takes to serialise body as a message. */
-static double serialize_ms(GVariant *body)
+/* Milliseconds GDBus takes to serialise body as a message, and to parse it back. */
+static void gdbus_floor_ms(GVariant *body, double *ser_ms, double *parse_ms)
 {
     g_autoptr(GDBusMessage) msg = g_dbus_message_new_signal("/bench", "dev.hocus.Bench", "Reply");
+    g_autoptr(GDBusMessage) back = NULL;
     g_autofree guchar *blob = NULL;
     gsize size = 0;
-    gint64 t0;
+    gint64 t0, t1;
 
     g_dbus_message_set_body(msg, body);
     t0 = g_get_monotonic_time();
     blob = g_dbus_message_to_blob(msg, &size, G_DBUS_CAPABILITY_FLAGS_NONE, NULL);
-    return blob != NULL ? (double)(g_get_monotonic_time() - t0) / 1000.0 : -1.0;
+    t1 = g_get_monotonic_time();
+    *ser_ms = blob != NULL ? (double)(t1 - t0) / 1000.0 : -1.0;
+    *parse_ms = -1.0;
+    if (blob == NULL)
+        return;
+    back = g_dbus_message_new_from_blob(blob, size, G_DBUS_CAPABILITY_FLAGS_NONE, NULL);
+    if (back != NULL)
+        *parse_ms = (double)(g_get_monotonic_time() - t1) / 1000.0;
 }
 
 static gboolean time_call(GDBusConnection *conn, const BenchCall *c, double *ms, gsize *bytes,
-                          gsize *objects, double *ser_ms, GError **error)
+                          gsize *objects, double *ser_ms, double *parse_ms, GError **error)
 {
     gint64 t0 = g_get_monotonic_time();
     g_autoptr(GVariant) r = g_dbus_connection_call_sync(
@@ -63,7 +73,7 @@ static gboolean time_call(GDBusConnection *conn, const BenchCall *c, double *ms,
     }
     *ms = (double)(g_get_monotonic_time() - t0) / 1000.0;
     *bytes = g_variant_get_size(r);
-    *ser_ms = serialize_ms(r);
+    gdbus_floor_ms(r, ser_ms, parse_ms);
     if (g_variant_n_children(r) > 0) {
         g_autoptr(GVariant) body = g_variant_get_child_value(r, 0);
         *objects = g_variant_n_children(body);
@@ -110,19 +120,22 @@ int main(int argc, char **argv)
     for (gsize i = 0; i < G_N_ELEMENTS(calls); i++) {
         gsize bytes = 0, objects = 0;
         g_autoptr(GString) ser = g_string_new(NULL);
+        g_autoptr(GString) parse = g_string_new(NULL);
 
         printf("%s\"%s_ms\": [", i > 0 ? ", " : "", calls[i].label);
         for (int n = 0; n < repeat; n++) {
-            double ms, ser_ms;
+            double ms, ser_ms, parse_ms;
 
-            if (!time_call(conn, &calls[i], &ms, &bytes, &objects, &ser_ms, &error)) {
+            if (!time_call(conn, &calls[i], &ms, &bytes, &objects, &ser_ms, &parse_ms, &error)) {
                 fprintf(stderr, "hd-bench-dbus: %s\n", error->message);
                 return 1;
             }
             printf("%s%.3f", n > 0 ? ", " : "", ms);
             g_string_append_printf(ser, "%s%.3f", n > 0 ? ", " : "", ser_ms);
+            g_string_append_printf(parse, "%s%.3f", n > 0 ? ", " : "", parse_ms);
         }
         printf("], \"%s_serialize_ms\": [%s", calls[i].label, ser->str);
+        printf("], \"%s_parse_ms\": [%s", calls[i].label, parse->str);
         printf("], \"%s_bytes\": %" G_GSIZE_FORMAT ", \"%s_entries\": %" G_GSIZE_FORMAT,
                calls[i].label, bytes, calls[i].label, objects);
     }

@@ -117,6 +117,15 @@ class WholeRun(unittest.TestCase):
         self.assertIn("| issue 12: RSS <= 32 MiB (1000) | 30.0 | met |", targets)
         self.assertIn("| issue 12: GetMetrics <= 25 ms (1000) | 25.0 | met |", targets)
 
+    def test_gdbus_floor_is_serialise_plus_parse(self):
+        calls = {"get_metrics_serialize_ms": [10.0, 12.0, 11.0], "get_metrics_parse_ms": [20.0, 30.0, 25.0]}
+        floor = report.gdbus_floor(calls, "get_metrics")
+        self.assertEqual((floor["median"], floor["min"], floor["max"]), (36.0, 30.0, 42.0))
+        old = {"get_metrics_serialize_ms": [10.0, 12.0]}   # a run from before parse was timed
+        self.assertEqual(report.gdbus_floor(old, "get_metrics")["max"], 12.0)
+        self.assertIsNone(report.gdbus_floor({}, "get_metrics"))
+        self.assertIsNone(report.gdbus_floor(None, "get_metrics"))
+
     def test_report_from_a_small_run(self):
         with tempfile.TemporaryDirectory() as out:
             os.mkdir(os.path.join(out, "series"))
