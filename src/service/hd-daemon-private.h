@@ -40,6 +40,7 @@ struct _HdDaemon {
     HdAccelerator *accel;
     gboolean ready_sent;
     guint watchdog_id;
+    guint trim_id; /* gives freed heap back after the workspace list changed */
     HdMonitor *monitor;
 
     HdInventory *inventory; /* the workspaces; created with the libvirt connection */

@@ -2,6 +2,9 @@
 #define G_LOG_DOMAIN "hocusd"
 
 #include <glib-unix.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <systemd/sd-daemon.h>
 
 #include "hd-daemon-private.h"
@@ -109,9 +112,35 @@ static const HdHypervisorCallbacks hv_callbacks = {
 
 /* ---- the inventory ---- */
 
+/*
+ * Adding or removing workspaces is a burst of short-lived allocations (at
+ * start, an InterfacesAdded signal with every property of every workspace,
+ * queued for the bus: 20 MiB at 1000 workspaces). glibc keeps what was freed
+ * in its heap; a few seconds after the burst it is given back to the kernel
+ * (docs/performance.md, B4 memory). With GLib < 2.76 this needs
+ * G_SLICE=always-malloc too (hocusd.service sets it): the slice allocator's
+ * own pages are not malloc's to give back.
+ */
+#define TRIM_DELAY_S 5
+
+static gboolean on_trim(gpointer user_data)
+{
+    HdDaemon *d = user_data;
+
+    d->trim_id = 0;
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+    return G_SOURCE_REMOVE;
+}
+
 static void on_inventory_changed(gpointer user_data)
 {
-    hd_daemon_update_status(user_data);
+    HdDaemon *d = user_data;
+
+    hd_daemon_update_status(d);
+    if (d->trim_id == 0)
+        d->trim_id = g_timeout_add_seconds(TRIM_DELAY_S, on_trim, d);
 }
 
 static void on_inventory_discovered(gpointer user_data)
@@ -272,6 +301,8 @@ void hd_daemon_free(HdDaemon *d)
         return;
     if (d->watchdog_id != 0)
         g_source_remove(d->watchdog_id);
+    if (d->trim_id != 0)
+        g_source_remove(d->trim_id);
     if (d->own_id != 0)
         g_bus_unown_name(d->own_id);
     g_clear_pointer(&d->monitor, hd_monitor_free);

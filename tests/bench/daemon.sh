@@ -82,7 +82,9 @@ b4_measure() {
 }
 JSON
     started=$(now)
-    "$HD_HOCUSD" --config "$dir/hocusd.json" --bus-address "$BUS" > "$dir/hocusd.log" 2>&1 &
+    # The environment hocusd.service gives it (GLib's slice allocator off).
+    G_SLICE=always-malloc "$HD_HOCUSD" --config "$dir/hocusd.json" --bus-address "$BUS" \
+        > "$dir/hocusd.log" 2>&1 &
     pid=$!
     for i in $(seq 1 1200); do
         [ "$(b4_workspaces)" = "$n" ] && break
