@@ -255,7 +255,8 @@ def gdbus_floor(calls, label):
         return None
     ser = calls[label + "_serialize_ms"]
     parse = calls.get(label + "_parse_ms", [0.0] * len(ser))
-    return summary([s + p for s, p in zip(ser, parse)])
+    # -1 marks a reply that GDBus failed to serialise or parse: no figure.
+    return summary([s + p for s, p in zip(ser, parse) if s >= 0 and p >= 0])
 
 
 def daemon_table(res):

@@ -123,6 +123,8 @@ class WholeRun(unittest.TestCase):
         self.assertEqual((floor["median"], floor["min"], floor["max"]), (36.0, 30.0, 42.0))
         old = {"get_metrics_serialize_ms": [10.0, 12.0]}   # a run from before parse was timed
         self.assertEqual(report.gdbus_floor(old, "get_metrics")["max"], 12.0)
+        self.assertEqual(report.gdbus_floor({"get_metrics_serialize_ms": [10.0, 1.0],
+                                             "get_metrics_parse_ms": [-1.0, 2.0]}, "get_metrics")["n"], 1)
         self.assertIsNone(report.gdbus_floor({}, "get_metrics"))
         self.assertIsNone(report.gdbus_floor(None, "get_metrics"))
 
