@@ -7,8 +7,9 @@
 /*
  * GetMetrics() answers from values already on the bus objects, so the reply
  * is kept and sent again until one of them changes: every object it covers
- * is watched for GObject "notify" (emitted by the generated setters only when
- * a value changes), and a different list of workspaces builds it again too.
+ * is watched for GObject "notify" (emitted by every set of a generated
+ * property; hd-publish.c sets only values that differ), and a different list
+ * of workspaces builds it again too.
  * A tick changes the sample times, so a reply lives at most one tick.
  *
  * Workspace values are read with the generated getters, not through
