@@ -46,6 +46,7 @@ typedef struct {
     guint64 sample_usec; /* of the last sample that had a host RSS */
     gboolean running;
     gboolean stopped_published; /* hd_publish_stopped() values are on the object */
+    HdPublished pub;            /* what hd_publish_running() set on it */
     HdVmFigures figures;        /* for the host aggregates */
     HdPolicyVm policy;          /* for the memory policy */
     HdMonitor *m;
@@ -76,6 +77,7 @@ static void vm_state_free(VmState *vm)
 {
     hd_agent_channel_free(vm->channel);
     hd_agent_line_clear(&vm->agent);
+    hd_published_clear(&vm->pub);
     g_free(vm->name);
     g_free(vm);
 }
@@ -99,34 +101,43 @@ static void channel_found_free(ChannelFound *c)
     g_free(c);
 }
 
+/* One running workspace in a sample. */
+typedef struct {
+    char *name;
+    int channel_dom_id; /* domain id its agent channel was looked up for */
+    /* Results. */
+    HdProcSample proc;
+    ChannelFound *channel; /* set when the domain was seen with a new id */
+} SampleVm;
+
 typedef struct {
     guint64 start_usec;
     char *root;
-    char *policy_cgroup;     /* policy.host_cgroup */
-    HdVmFiles *files;        /* the monitor's; it outlives its samplers */
-    GPtrArray *running;      /* names */
-    gboolean want_channels;  /* metrics.agent_channel */
-    GHashTable *channel_ids; /* name -> domain id its channel was looked up for */
+    char *policy_cgroup; /* policy.host_cgroup */
+    HdVmFiles *files;    /* the monitor's; it outlives its samplers */
+    SampleVm *vms;       /* the workspaces running when it started */
+    guint n_vms;
+    gboolean want_channels; /* metrics.agent_channel */
     gboolean nowait_supported;
     /* Results. */
     HdHostSample host;
     HdBudgetSample budget;
-    GHashTable *procs;    /* name -> HdProcSample */
     GHashTable *stats;    /* name -> HdDomStats; empty when domstats_error */
     char *domstats_error; /* why libvirt gave no statistics */
-    GHashTable *channels; /* name -> ChannelFound, for domains seen with a new id */
 } Sample;
 
 static void sample_free(Sample *s)
 {
+    for (guint i = 0; i < s->n_vms; i++) {
+        g_free(s->vms[i].name);
+        if (s->vms[i].channel != NULL)
+            channel_found_free(s->vms[i].channel);
+    }
+    g_free(s->vms);
     g_free(s->root);
     g_free(s->policy_cgroup);
-    g_ptr_array_unref(s->running);
-    g_hash_table_unref(s->channel_ids);
-    g_hash_table_unref(s->procs);
     g_hash_table_unref(s->stats);
     g_free(s->domstats_error);
-    g_hash_table_unref(s->channels);
     g_free(s);
 }
 
@@ -148,21 +159,18 @@ static void collect_stats(virConnectPtr conn, Sample *s)
 }
 
 /* A domain's agent channel, read from its XML when its id is new to us. */
-static void find_channel(virConnectPtr conn, Sample *s, const char *name, const HdDomStats *st)
+static void find_channel(virConnectPtr conn, Sample *s, SampleVm *v, const HdDomStats *st)
 {
     g_autofree char *xml = NULL;
-    ChannelFound *c;
 
-    if (!s->want_channels || st == NULL ||
-        GPOINTER_TO_INT(g_hash_table_lookup(s->channel_ids, name)) == st->id)
+    if (!s->want_channels || st == NULL || v->channel_dom_id == st->id)
         return;
-    xml = hd_libvirt_get_xml(conn, name, NULL);
+    xml = hd_libvirt_get_xml(conn, v->name, NULL);
     if (xml == NULL)
         return; /* gone meanwhile, or libvirt busy: next tick */
-    c = g_new0(ChannelFound, 1);
-    c->dom_id = st->id;
-    c->path = hd_domain_xml_channel_path(xml, HD_AGENT_CHANNEL_NAME);
-    g_hash_table_insert(s->channels, g_strdup(name), c);
+    v->channel = g_new0(ChannelFound, 1);
+    v->channel->dom_id = st->id;
+    v->channel->path = hd_domain_xml_channel_path(xml, HD_AGENT_CHANNEL_NAME);
 }
 
 static gpointer sample_thread(virConnectPtr conn, gpointer data, GError **error)
@@ -172,15 +180,13 @@ static gpointer sample_thread(virConnectPtr conn, gpointer data, GError **error)
 
     /* Statistics first: where libvirt gave the CPU time, /proc/PID/stat is not read. */
     collect_stats(conn, s);
-    for (guint i = 0; i < s->running->len; i++) {
-        const char *name = s->running->pdata[i];
-        const HdDomStats *st = g_hash_table_lookup(s->stats, name);
-        HdProcSample *p = g_new0(HdProcSample, 1);
+    for (guint i = 0; i < s->n_vms; i++) {
+        SampleVm *v = &s->vms[i];
+        const HdDomStats *st = g_hash_table_lookup(s->stats, v->name);
 
-        hd_vm_files_read(s->files, name, st == NULL || !st->have_cpu, p);
-        g_hash_table_insert(s->procs, g_strdup(name), p);
-        g_hash_table_add(keep, (gpointer)name);
-        find_channel(conn, s, name, st);
+        hd_vm_files_read(s->files, v->name, st == NULL || !st->have_cpu, &v->proc);
+        g_hash_table_add(keep, v->name);
+        find_channel(conn, s, v, st);
     }
     hd_vm_files_retain(s->files, keep);
     hd_procfs_read_host(s->root, &s->host);
@@ -213,7 +219,7 @@ static void publish_vm(HdMonitor *m, VmState *vm, HdDbusWorkspace *iface, const 
                                                  s->balloon_bytes);
     if (s->have_rss && v.have_used)
         v.have_footprint = hd_metrics_footprint_ratio(s->rss_bytes, v.used, &v.footprint);
-    hd_publish_running(iface, &v);
+    hd_publish_running(iface, &vm->pub, &v);
     vm->figures = (HdVmFigures){ .running = TRUE,
                                  .configured_bytes = s->configured_bytes,
                                  .have_rss = s->have_rss,
@@ -325,38 +331,47 @@ static VmState *vm_state(HdMonitor *m, const char *name)
     return vm;
 }
 
-static void apply_vm(HdMonitor *m, HdWorkspace *ws, Sample *snap, guint64 now)
+/* A workspace that is not running: its figures absent, published once. */
+static void apply_stopped(HdWorkspace *ws, gpointer user_data)
 {
-    const char *name = hd_workspace_get_name(ws);
+    HdMonitor *m = user_data;
+    const char *name;
+    VmState *vm;
+
+    if (hd_workspace_get_state(ws) == HD_STATE_RUNNING)
+        return;
+    name = hd_workspace_get_name(ws);
+    vm = g_hash_table_lookup(m->vms, name);
+    if (vm != NULL && (vm->running || vm->channel != NULL)) {
+        /* Start over next boot: trackers, channel and agent line are of the last one. */
+        g_hash_table_remove(m->vms, name);
+        vm = NULL;
+    }
+    if (vm == NULL)
+        vm = vm_state(m, name);
+    if (!vm->stopped_published)
+        hd_publish_stopped(hd_workspace_get_iface(ws), hd_workspace_get_spec(ws));
+    vm->stopped_published = TRUE;
+}
+
+static void apply_running(HdMonitor *m, HdWorkspace *ws, Sample *snap, SampleVm *sv, guint64 now)
+{
+    const char *name = sv->name;
     const HdSpec *spec = hd_workspace_get_spec(ws);
     HdDbusWorkspace *iface = hd_workspace_get_iface(ws);
     const HdMetricsConfig *mc = &m->d->config->metrics;
     VmState *vm = vm_state(m, name);
     const HdDomStats *st = g_hash_table_lookup(snap->stats, name);
-    HdProcSample empty = { 0 };
-    const HdProcSample *proc = g_hash_table_lookup(snap->procs, name);
+    const HdProcSample *proc = &sv->proc;
     HdVmSample s = { .configured_bytes = spec->memory_max, .vcpus = spec->vcpus };
     HdIdleParams ip = { .cpu_threshold = mc->idle_cpu_percent / 100.0,
                         .after_usec = (guint64)mc->idle_after_s * G_USEC_PER_SEC };
     HdReclaimParams rp = { .min_jump = mc->reclaim_min_jump,
                            .timeout_usec = (guint64)mc->reclaim_timeout_s * G_USEC_PER_SEC };
-    const ChannelFound *found;
+    const ChannelFound *found = sv->channel;
 
-    if (hd_workspace_get_state(ws) != HD_STATE_RUNNING) {
-        if (vm->running || vm->channel != NULL) {
-            /* Start over next boot: trackers, channel and agent line are of the last one. */
-            g_hash_table_remove(m->vms, name);
-            vm = vm_state(m, name);
-        }
-        if (!vm->stopped_published)
-            hd_publish_stopped(iface, spec);
-        vm->stopped_published = TRUE;
-        return;
-    }
     vm->running = TRUE;
     vm->stopped_published = FALSE;
-    if (proc == NULL)
-        proc = &empty;
     /* RSS: /proc when hocusd can see the QEMU process, else libvirt's figure. */
     if (proc->have_rss) {
         s.have_rss = TRUE;
@@ -389,7 +404,6 @@ static void apply_vm(HdMonitor *m, HdWorkspace *ws, Sample *snap, guint64 now)
                "in %.1f s",
                name, vm->reclaim.latency_jump >> 20, vm->reclaim.latency_s);
 
-    found = g_hash_table_lookup(snap->channels, name);
     if (found != NULL) {
         vm->channel_dom_id = found->dom_id;
         if (found->path == NULL) {
@@ -404,19 +418,6 @@ static void apply_vm(HdMonitor *m, HdWorkspace *ws, Sample *snap, guint64 now)
     log_bad_lines(vm);
     publish_vm(m, vm, iface, &s, proc, now);
     vm->policy.memory_min = spec->memory_min;
-}
-
-typedef struct {
-    HdMonitor *m;
-    Sample *snap;
-    guint64 now;
-} ApplyArgs;
-
-static void apply_one(HdWorkspace *ws, gpointer user_data)
-{
-    ApplyArgs *a = user_data;
-
-    apply_vm(a->m, ws, a->snap, a->now);
 }
 
 /* ---- the memory policy ---- */
@@ -477,11 +478,14 @@ static void sample_done(GObject *source, GAsyncResult *res, gpointer user_data)
     if (snap->domstats_error != NULL)
         g_debug("Domain statistics unavailable: %s", snap->domstats_error);
 
-    {
-        ApplyArgs args = { m, snap, now };
+    for (guint i = 0; i < snap->n_vms; i++) {
+        HdWorkspace *ws = hd_inventory_lookup(m->d->inventory, snap->vms[i].name);
 
-        hd_inventory_foreach(m->d->inventory, apply_one, &args);
+        /* Stopped or gone meanwhile: apply_stopped() or the walk below. */
+        if (ws != NULL && hd_workspace_get_state(ws) == HD_STATE_RUNNING)
+            apply_running(m, ws, snap, &snap->vms[i], now);
     }
+    hd_inventory_foreach(m->d->inventory, apply_stopped, m);
     /* Forget workspaces that are gone. */
     g_hash_table_iter_init(&it, m->vms);
     while (g_hash_table_iter_next(&it, NULL, (gpointer *)&vm)) {
@@ -494,33 +498,29 @@ static void sample_done(GObject *source, GAsyncResult *res, gpointer user_data)
 
 /* ---- the tick ---- */
 
-typedef struct {
-    HdMonitor *m;
-    guint64 now, stale_after;
-} TickArgs;
-
-static void tick_one(HdWorkspace *ws, gpointer user_data)
-{
-    TickArgs *a = user_data;
-    VmState *vm = g_hash_table_lookup(a->m->vms, hd_workspace_get_name(ws));
-
-    if (vm != NULL && vm->running) {
-        HdDbusWorkspace *iface = hd_workspace_get_iface(ws);
-        gboolean stale = hd_metrics_is_stale(a->now, vm->sample_usec, a->stale_after);
-
-        if (hd_dbus_workspace_get_stale(iface) != stale)
-            hd_dbus_workspace_set_stale(iface, stale);
-        if (vm->channel != NULL)
-            hd_agent_channel_tick(vm->channel, a->now);
-    }
-}
-
+/*
+ * Between samples. Every applied sample sets Stale itself; this walk marks
+ * figures stale when samples stop coming (libvirt stuck), and is skipped
+ * while they come: at a thousand workspaces it is a tenth of the tick.
+ * Agent channels get their tick (reconnect, line budget) either way.
+ */
 static void tick_workspaces(HdMonitor *m, guint64 now)
 {
-    guint64 stale_after = (guint64)m->d->config->sample_interval_ms * 1000 * STALE_TICKS;
-    TickArgs args = { m, now, stale_after };
+    guint64 interval = (guint64)m->d->config->sample_interval_ms * 1000;
+    gboolean walk_stale = now - m->last_applied_usec >= 2 * interval;
+    GHashTableIter it;
+    VmState *vm;
 
-    hd_inventory_foreach(m->d->inventory, tick_one, &args);
+    g_hash_table_iter_init(&it, m->vms);
+    while (g_hash_table_iter_next(&it, NULL, (gpointer *)&vm)) {
+        if (!vm->running)
+            continue;
+        if (walk_stale)
+            hd_publish_stale(&vm->pub,
+                             hd_metrics_is_stale(now, vm->sample_usec, interval * STALE_TICKS));
+        if (vm->channel != NULL)
+            hd_agent_channel_tick(vm->channel, now);
+    }
 }
 
 typedef struct {
@@ -532,17 +532,17 @@ typedef struct {
 static void add_running(HdWorkspace *ws, gpointer user_data)
 {
     CoverArgs *a = user_data;
-    HdMonitor *m = a->m;
-    Sample *s = a->s;
-    const char *name = hd_workspace_get_name(ws);
-    VmState *vm = g_hash_table_lookup(m->vms, name);
+    SampleVm *v;
+    VmState *vm;
 
     if (hd_workspace_get_state(ws) != HD_STATE_RUNNING)
         return;
-    g_ptr_array_add(s->running, g_strdup(name));
-    if (s->want_channels)
-        g_hash_table_insert(s->channel_ids, g_strdup(name),
-                            GINT_TO_POINTER(vm != NULL ? vm->channel_dom_id : 0));
+    v = &a->s->vms[a->s->n_vms++];
+    v->name = g_strdup(hd_workspace_get_name(ws));
+    if (a->s->want_channels) {
+        vm = g_hash_table_lookup(a->m->vms, v->name);
+        v->channel_dom_id = vm != NULL ? vm->channel_dom_id : 0;
+    }
 }
 
 static gboolean on_tick(gpointer user_data)
@@ -550,6 +550,7 @@ static gboolean on_tick(gpointer user_data)
     HdMonitor *m = user_data;
     HdDaemon *d = m->d;
     guint64 now = now_usec();
+    guint running;
     Sample *s;
 
     m->ticks++;
@@ -568,15 +569,11 @@ static gboolean on_tick(gpointer user_data)
     s->root = g_strdup(d->config->host_root);
     s->policy_cgroup = g_strdup(d->config->policy.host_cgroup);
     s->files = m->files;
-    s->running = g_ptr_array_new_with_free_func(g_free);
+    s->vms = g_new0(SampleVm, hd_inventory_count(d->inventory, &running));
     s->want_channels = d->config->metrics.agent_channel;
-    s->channel_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     s->nowait_supported = m->nowait_supported;
-    s->procs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     s->stats =
         g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)hd_domstats_free);
-    s->channels =
-        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)channel_found_free);
     {
         CoverArgs args = { m, s };
 

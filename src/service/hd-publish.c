@@ -12,22 +12,44 @@
  * is answered by hd-metrics-reply.c.
  */
 
-/* Workspace figures that exist only while it runs and has been sampled. */
-static const char *const vm_sampled_names[] = { "SampleTimeUsec",
-                                                "RssBytes",
-                                                "BalloonBytes",
-                                                "GuestUsedBytes",
-                                                "GuestFreeBytes",
-                                                "GuestCacheBytes",
-                                                "FootprintRatio",
-                                                "PressureSomeAvg10",
-                                                "PressureFullAvg10",
-                                                "KsmMergingPages",
-                                                "CpuUsage",
-                                                "ReclaimLatencySec",
-                                                "ReclaimBytes",
-                                                "Guest",
-                                                NULL };
+/* Workspace figures that exist only while it runs and has been sampled, in
+ * the order Absent lists them; HdPublished.absent has one bit for each. */
+enum {
+    A_SAMPLE_TIME,
+    A_RSS,
+    A_BALLOON,
+    A_GUEST_USED,
+    A_GUEST_FREE,
+    A_GUEST_CACHE,
+    A_FOOTPRINT,
+    A_PSI_SOME,
+    A_PSI_FULL,
+    A_KSM,
+    A_CPU,
+    A_RECLAIM_LATENCY,
+    A_RECLAIM_BYTES,
+    A_GUEST,
+    N_SAMPLED
+};
+
+static const char *const vm_sampled_names[] = {
+    [A_SAMPLE_TIME] = "SampleTimeUsec",
+    [A_RSS] = "RssBytes",
+    [A_BALLOON] = "BalloonBytes",
+    [A_GUEST_USED] = "GuestUsedBytes",
+    [A_GUEST_FREE] = "GuestFreeBytes",
+    [A_GUEST_CACHE] = "GuestCacheBytes",
+    [A_FOOTPRINT] = "FootprintRatio",
+    [A_PSI_SOME] = "PressureSomeAvg10",
+    [A_PSI_FULL] = "PressureFullAvg10",
+    [A_KSM] = "KsmMergingPages",
+    [A_CPU] = "CpuUsage",
+    [A_RECLAIM_LATENCY] = "ReclaimLatencySec",
+    [A_RECLAIM_BYTES] = "ReclaimBytes",
+    [A_GUEST] = "Guest",
+    [N_SAMPLED] = NULL,
+};
+G_STATIC_ASSERT(N_SAMPLED <= 32);
 
 #define ABSENT(name) g_ptr_array_add(absent, (gpointer)(name))
 
@@ -135,74 +157,120 @@ static double round4(double v)
     return (double)(gint64)(v * 10000.0 + 0.5) / 10000.0;
 }
 
-void hd_publish_running(HdDbusWorkspace *iface, const HdVmView *v)
+void hd_published_clear(HdPublished *pub)
 {
-    g_autoptr(GPtrArray) absent = g_ptr_array_new();
+    g_clear_object(&pub->iface);
+    g_free(pub->agent_line);
+    memset(pub, 0, sizeof(*pub));
+}
+
+/* Set when the value differs from what pub says the object holds (always
+ * when pub knows nothing), and remember it. */
+#define PUT(field, prop, value)                                                                    \
+    G_STMT_START                                                                                   \
+    {                                                                                              \
+        __typeof__(pub->field) v_ = (value);                                                       \
+        if (all || pub->field != v_)                                                               \
+            hd_dbus_workspace_set_##prop(iface, v_);                                               \
+        pub->field = v_;                                                                           \
+    }                                                                                              \
+    G_STMT_END
+
+#define MISSING(bit) (absent |= 1u << (bit))
+
+static void put_absent(HdDbusWorkspace *iface, guint32 absent)
+{
+    const char *names[N_SAMPLED + 1];
+    guint n = 0;
+
+    for (guint i = 0; i < N_SAMPLED; i++) {
+        if (absent & (1u << i))
+            names[n++] = vm_sampled_names[i];
+    }
+    names[n] = NULL;
+    set_absent(iface, names);
+}
+
+void hd_publish_running(HdDbusWorkspace *iface, HdPublished *pub, const HdVmView *v)
+{
     const HdVmSample *s = &v->sample;
     const HdProcSample *proc = v->proc;
+    const char *line = v->agent->canonical != NULL ? v->agent->canonical : "";
+    gboolean all = pub->iface != iface;
+    guint32 absent = 0;
 
-    SET(iface, configured_bytes, s->configured_bytes);
-    SET(iface, sample_time_usec, v->sample_usec);
-    if (v->sample_usec == 0)
-        ABSENT("SampleTimeUsec");
-    SET(iface, stale, v->stale);
-    SET(iface, rss_bytes, s->have_rss ? s->rss_bytes : 0);
-    if (!s->have_rss)
-        ABSENT("RssBytes");
-    SET(iface, balloon_bytes, s->have_balloon ? s->balloon_bytes : 0);
-    if (!s->have_balloon)
-        ABSENT("BalloonBytes");
-    SET(iface, guest_used_bytes, v->have_used ? v->used : 0);
-    SET(iface, guest_free_bytes, v->have_used ? s->guest_free_bytes : 0);
-    SET(iface, guest_cache_bytes, v->have_used ? s->guest_cache_bytes : 0);
-    if (!v->have_used) {
-        ABSENT("GuestUsedBytes");
-        ABSENT("GuestFreeBytes");
-        ABSENT("GuestCacheBytes");
+    if (all) {
+        hd_published_clear(pub);
+        pub->iface = g_object_ref(iface);
     }
-    SET(iface, footprint_ratio, v->have_footprint ? round4(v->footprint) : 0.0);
+    PUT(configured, configured_bytes, s->configured_bytes);
+    PUT(sample_time, sample_time_usec, v->sample_usec);
+    if (v->sample_usec == 0)
+        MISSING(A_SAMPLE_TIME);
+    PUT(stale, stale, v->stale);
+    PUT(rss, rss_bytes, s->have_rss ? s->rss_bytes : 0);
+    if (!s->have_rss)
+        MISSING(A_RSS);
+    PUT(balloon, balloon_bytes, s->have_balloon ? s->balloon_bytes : 0);
+    if (!s->have_balloon)
+        MISSING(A_BALLOON);
+    PUT(used, guest_used_bytes, v->have_used ? v->used : 0);
+    PUT(free, guest_free_bytes, v->have_used ? s->guest_free_bytes : 0);
+    PUT(cache, guest_cache_bytes, v->have_used ? s->guest_cache_bytes : 0);
+    if (!v->have_used) {
+        MISSING(A_GUEST_USED);
+        MISSING(A_GUEST_FREE);
+        MISSING(A_GUEST_CACHE);
+    }
+    PUT(footprint, footprint_ratio, v->have_footprint ? round4(v->footprint) : 0.0);
     if (!v->have_footprint)
-        ABSENT("FootprintRatio");
-    SET(iface, pressure_some_avg10, proc->have_psi ? proc->psi.some.avg10 : 0.0);
-    SET(iface, pressure_full_avg10,
+        MISSING(A_FOOTPRINT);
+    PUT(psi_some, pressure_some_avg10, proc->have_psi ? proc->psi.some.avg10 : 0.0);
+    PUT(psi_full, pressure_full_avg10,
         proc->have_psi && proc->psi.have_full ? proc->psi.full.avg10 : 0.0);
     if (!proc->have_psi)
-        ABSENT("PressureSomeAvg10");
+        MISSING(A_PSI_SOME);
     if (!proc->have_psi || !proc->psi.have_full)
-        ABSENT("PressureFullAvg10");
-    SET(iface, ksm_merging_pages, proc->have_ksm ? proc->ksm_merging_pages : 0);
+        MISSING(A_PSI_FULL);
+    PUT(ksm, ksm_merging_pages, proc->have_ksm ? proc->ksm_merging_pages : 0);
     if (!proc->have_ksm)
-        ABSENT("KsmMergingPages");
-    SET(iface, cpu_usage, v->idle->have_usage ? round4(v->idle->usage) : 0.0);
+        MISSING(A_KSM);
+    PUT(cpu, cpu_usage, v->idle->have_usage ? round4(v->idle->usage) : 0.0);
     if (!v->idle->have_usage)
-        ABSENT("CpuUsage");
-    SET(iface, idle, v->idle->idle);
-    SET(iface, reclaim_latency_sec, v->reclaim->have_latency ? round4(v->reclaim->latency_s) : 0.0);
-    SET(iface, reclaim_bytes, v->reclaim->have_latency ? v->reclaim->latency_jump : 0);
+        MISSING(A_CPU);
+    PUT(idle, idle, v->idle->idle);
+    PUT(reclaim_latency, reclaim_latency_sec,
+        v->reclaim->have_latency ? round4(v->reclaim->latency_s) : 0.0);
+    PUT(reclaim_bytes, reclaim_bytes, v->reclaim->have_latency ? v->reclaim->latency_jump : 0);
     if (!v->reclaim->have_latency) {
-        ABSENT("ReclaimLatencySec");
-        ABSENT("ReclaimBytes");
+        MISSING(A_RECLAIM_LATENCY);
+        MISSING(A_RECLAIM_BYTES);
     }
-    SET(iface, agent_connected, v->agent_connected);
-    {
-        const char *line = v->agent->canonical != NULL ? v->agent->canonical : "";
+    PUT(agent_connected, agent_connected, v->agent_connected);
+    /* Guest is made from the line and ConfiguredBytes (set above, and
+     * constant while the workspace runs): a new dictionary only for a new line. */
+    if (all || strcmp(pub->agent_line, line) != 0) {
+        g_autoptr(GVariant) guest = g_variant_ref_sink(guest_dict(v->agent, s->configured_bytes));
 
-        /* Guest is made from the line and ConfiguredBytes (set above, and
-         * constant while the workspace runs): a new dictionary only for a new line. */
-        if (g_strcmp0(hd_dbus_workspace_get_agent_line(iface), line) != 0 ||
-            hd_dbus_workspace_get_guest(iface) == NULL) {
-            g_autoptr(GVariant) guest =
-                g_variant_ref_sink(guest_dict(v->agent, s->configured_bytes));
-
-            (void)g_variant_get_data(guest); /* serialised: a fraction of a tree's bytes */
-            hd_dbus_workspace_set_agent_line(iface, line);
-            hd_dbus_workspace_set_guest(iface, guest);
-        }
+        (void)g_variant_get_data(guest); /* serialised: a fraction of a tree's bytes */
+        hd_dbus_workspace_set_agent_line(iface, line);
+        hd_dbus_workspace_set_guest(iface, guest);
+        g_free(pub->agent_line);
+        pub->agent_line = g_strdup(line);
     }
     if (v->agent->canonical == NULL)
-        ABSENT("Guest");
-    g_ptr_array_add(absent, NULL);
-    set_absent(iface, (const char *const *)absent->pdata);
+        MISSING(A_GUEST);
+    if (all || pub->absent != absent)
+        put_absent(iface, absent);
+    pub->absent = absent;
+}
+
+void hd_publish_stale(HdPublished *pub, gboolean stale)
+{
+    if (pub->iface == NULL || pub->stale == stale)
+        return;
+    hd_dbus_workspace_set_stale(pub->iface, stale);
+    pub->stale = stale;
 }
 
 void hd_publish_host(HdDbusManager *mgr, const HdHostSample *h, const HdHostAggregates *agg,
