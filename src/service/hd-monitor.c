@@ -52,44 +52,6 @@ typedef struct {
     HdMonitor *m;
 } VmState;
 
-struct _HdMonitor {
-    HdDaemon *d;
-    guint tick_id;
-    guint inflight;
-    gboolean nowait_supported;
-    guint64 last_applied_usec;
-    HdVmFiles *files; /* used by the samplers; freed with the monitor */
-    GHashTable *vms;  /* name -> VmState */
-    HdPressureLevel level;
-    gulong get_metrics_id;
-    HdMetricsReply *reply;
-    HdGovernor *governor;
-    guint64 ticks, skipped_ticks;
-    gboolean stopping; /* hd_monitor_free() ran while samplers were out */
-};
-
-static guint64 now_usec(void)
-{
-    return (guint64)g_get_monotonic_time();
-}
-
-static void vm_state_free(VmState *vm)
-{
-    hd_agent_channel_free(vm->channel);
-    hd_agent_line_clear(&vm->agent);
-    hd_published_clear(&vm->pub);
-    g_free(vm->name);
-    g_free(vm);
-}
-
-static void monitor_free(HdMonitor *m)
-{
-    hd_vm_files_free(m->files);
-    g_free(m);
-}
-
-/* ---- the sampler (worker thread) ---- */
-
 typedef struct {
     int dom_id; /* the domain id the XML was read for */
     char *path; /* NULL: that definition has no agent channel */
@@ -110,13 +72,75 @@ typedef struct {
     ChannelFound *channel; /* set when the domain was seen with a new id */
 } SampleVm;
 
+/*
+ * The workspaces a sample covers. The array outlives its sample: the monitor
+ * keeps the last one for the next tick. At a thousand workspaces a fresh
+ * array each tick cost malloc a search of its free lists, and the names are
+ * mostly the same ones in the same order, so most are not copied again.
+ */
+typedef struct {
+    SampleVm *v;
+    guint len; /* in use */
+    guint cap; /* allocated; entries past len keep their names for reuse */
+} SampleVms;
+
+static void sample_vms_clear(SampleVms *a)
+{
+    for (guint i = 0; i < a->cap; i++) {
+        g_free(a->v[i].name);
+        if (a->v[i].channel != NULL)
+            channel_found_free(a->v[i].channel);
+    }
+    g_free(a->v);
+    *a = (SampleVms){ 0 };
+}
+
+struct _HdMonitor {
+    HdDaemon *d;
+    guint tick_id;
+    guint inflight;
+    gboolean nowait_supported;
+    guint64 last_applied_usec;
+    HdVmFiles *files; /* used by the samplers; freed with the monitor */
+    GHashTable *vms;  /* name -> VmState */
+    HdPressureLevel level;
+    gulong get_metrics_id;
+    HdMetricsReply *reply;
+    HdGovernor *governor;
+    SampleVms spare; /* the last sample's array, for the next one */
+    guint64 ticks, skipped_ticks;
+    gboolean stopping; /* hd_monitor_free() ran while samplers were out */
+};
+
+static guint64 now_usec(void)
+{
+    return (guint64)g_get_monotonic_time();
+}
+
+static void vm_state_free(VmState *vm)
+{
+    hd_agent_channel_free(vm->channel);
+    hd_agent_line_clear(&vm->agent);
+    hd_published_clear(&vm->pub);
+    g_free(vm->name);
+    g_free(vm);
+}
+
+static void monitor_free(HdMonitor *m)
+{
+    sample_vms_clear(&m->spare);
+    hd_vm_files_free(m->files);
+    g_free(m);
+}
+
+/* ---- the sampler (worker thread) ---- */
+
 typedef struct {
     guint64 start_usec;
     char *root;
-    char *policy_cgroup; /* policy.host_cgroup */
-    HdVmFiles *files;    /* the monitor's; it outlives its samplers */
-    SampleVm *vms;       /* the workspaces running when it started */
-    guint n_vms;
+    char *policy_cgroup;    /* policy.host_cgroup */
+    HdVmFiles *files;       /* the monitor's; it outlives its samplers */
+    SampleVms vms;          /* the workspaces running when it started */
     gboolean want_channels; /* metrics.agent_channel */
     gboolean nowait_supported;
     /* Results. */
@@ -128,12 +152,7 @@ typedef struct {
 
 static void sample_free(Sample *s)
 {
-    for (guint i = 0; i < s->n_vms; i++) {
-        g_free(s->vms[i].name);
-        if (s->vms[i].channel != NULL)
-            channel_found_free(s->vms[i].channel);
-    }
-    g_free(s->vms);
+    sample_vms_clear(&s->vms);
     g_free(s->root);
     g_free(s->policy_cgroup);
     g_hash_table_unref(s->stats);
@@ -180,8 +199,8 @@ static gpointer sample_thread(virConnectPtr conn, gpointer data, GError **error)
 
     /* Statistics first: where libvirt gave the CPU time, /proc/PID/stat is not read. */
     collect_stats(conn, s);
-    for (guint i = 0; i < s->n_vms; i++) {
-        SampleVm *v = &s->vms[i];
+    for (guint i = 0; i < s->vms.len; i++) {
+        SampleVm *v = &s->vms.v[i];
         const HdDomStats *st = g_hash_table_lookup(s->stats, v->name);
 
         hd_vm_files_read(s->files, v->name, st == NULL || !st->have_cpu, &v->proc);
@@ -478,12 +497,12 @@ static void sample_done(GObject *source, GAsyncResult *res, gpointer user_data)
     if (snap->domstats_error != NULL)
         g_debug("Domain statistics unavailable: %s", snap->domstats_error);
 
-    for (guint i = 0; i < snap->n_vms; i++) {
-        HdWorkspace *ws = hd_inventory_lookup(m->d->inventory, snap->vms[i].name);
+    for (guint i = 0; i < snap->vms.len; i++) {
+        HdWorkspace *ws = hd_inventory_lookup(m->d->inventory, snap->vms.v[i].name);
 
         /* Stopped or gone meanwhile: apply_stopped() or the walk below. */
         if (ws != NULL && hd_workspace_get_state(ws) == HD_STATE_RUNNING)
-            apply_running(m, ws, snap, &snap->vms[i], now);
+            apply_running(m, ws, snap, &snap->vms.v[i], now);
     }
     hd_inventory_foreach(m->d->inventory, apply_stopped, m);
     /* Forget workspaces that are gone. */
@@ -494,6 +513,9 @@ static void sample_done(GObject *source, GAsyncResult *res, gpointer user_data)
     }
     publish_host(m, &snap->host, snap->start_usec);
     run_policy(m, snap);
+    sample_vms_clear(&m->spare);
+    m->spare = snap->vms;
+    snap->vms = (SampleVms){ 0 };
 }
 
 /* ---- the tick ---- */
@@ -532,15 +554,22 @@ typedef struct {
 static void add_running(HdWorkspace *ws, gpointer user_data)
 {
     CoverArgs *a = user_data;
+    const char *name = hd_workspace_get_name(ws);
     SampleVm *v;
     VmState *vm;
 
     if (hd_workspace_get_state(ws) != HD_STATE_RUNNING)
         return;
-    v = &a->s->vms[a->s->n_vms++];
-    v->name = g_strdup(hd_workspace_get_name(ws));
+    v = &a->s->vms.v[a->s->vms.len++];
+    if (v->name == NULL || strcmp(v->name, name) != 0) {
+        g_free(v->name);
+        v->name = g_strdup(name);
+    }
+    v->proc = (HdProcSample){ 0 };
+    g_clear_pointer(&v->channel, channel_found_free);
+    v->channel_dom_id = 0;
     if (a->s->want_channels) {
-        vm = g_hash_table_lookup(a->m->vms, v->name);
+        vm = g_hash_table_lookup(a->m->vms, name);
         v->channel_dom_id = vm != NULL ? vm->channel_dom_id : 0;
     }
 }
@@ -550,7 +579,7 @@ static gboolean on_tick(gpointer user_data)
     HdMonitor *m = user_data;
     HdDaemon *d = m->d;
     guint64 now = now_usec();
-    guint running;
+    guint total, running;
     Sample *s;
 
     m->ticks++;
@@ -569,7 +598,16 @@ static gboolean on_tick(gpointer user_data)
     s->root = g_strdup(d->config->host_root);
     s->policy_cgroup = g_strdup(d->config->policy.host_cgroup);
     s->files = m->files;
-    s->vms = g_new0(SampleVm, hd_inventory_count(d->inventory, &running));
+    total = hd_inventory_count(d->inventory, &running);
+    if (m->spare.cap >= total) {
+        s->vms = m->spare;
+        s->vms.len = 0;
+        m->spare = (SampleVms){ 0 };
+    } else {
+        sample_vms_clear(&m->spare);
+        s->vms.v = g_new0(SampleVm, total);
+        s->vms.cap = total;
+    }
     s->want_channels = d->config->metrics.agent_channel;
     s->nowait_supported = m->nowait_supported;
     s->stats =
