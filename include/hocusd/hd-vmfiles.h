@@ -16,6 +16,9 @@ G_BEGIN_DECLS
  * stat when asked, the cgroup's memory.pressure) are then kept open and
  * read with one pread each into one buffer. When a read fails because the
  * process is gone (a restart, a stop), its files are closed and found again.
+ * CPU time, when asked, comes from the process's CPU-time clock
+ * (clock_getcpuclockid) where <root>/proc is this process's own /proc and
+ * statm is kept open; stat is the fallback.
  *
  * Only kernel files (procfs, cgroup2) are kept open, and only as many as
  * half the descriptor limit allows; files elsewhere (the fixture trees of
