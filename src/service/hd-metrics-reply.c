@@ -10,7 +10,9 @@
  * is watched for GObject "notify" (emitted by every set of a generated
  * property; hd-publish.c sets only values that differ), and a different list
  * of workspaces builds it again too.
- * A tick changes the sample times, so a reply lives at most one tick.
+ * A tick changes the sample times, so a reply lives at most one tick: a
+ * workspace's SampleTimeUsec emits no notify (hd-ws-skeleton.c), but it
+ * changes only with the manager's, which does.
  *
  * Workspace values are read with the generated getters, not through
  * g_dbus_interface_skeleton_get_properties(): that converts every property

@@ -2,6 +2,7 @@
 #define G_LOG_DOMAIN "hocusd"
 
 #include "hd-publish.h"
+#include "hd-ws-skeleton.h"
 
 /*
  * The control loop's results on D-Bus: the metric properties of the manager
@@ -79,7 +80,7 @@ static void set_absent(HdDbusWorkspace *iface, const char *const *names)
 void hd_publish_stopped(HdDbusWorkspace *iface, const HdSpec *spec)
 {
     SET(iface, configured_bytes, spec->memory_max);
-    SET(iface, sample_time_usec, 0);
+    hd_ws_skeleton_set_sample_time(iface, 0);
     SET(iface, stale, FALSE);
     SET(iface, rss_bytes, 0);
     SET(iface, balloon_bytes, 0);
@@ -204,7 +205,7 @@ void hd_publish_running(HdDbusWorkspace *iface, HdPublished *pub, const HdVmView
         pub->iface = g_object_ref(iface);
     }
     PUT(configured, configured_bytes, s->configured_bytes);
-    PUT(sample_time, sample_time_usec, v->sample_usec);
+    hd_ws_skeleton_set_sample_time(iface, v->sample_usec);
     if (v->sample_usec == 0)
         MISSING(A_SAMPLE_TIME);
     PUT(stale, stale, v->stale);

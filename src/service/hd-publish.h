@@ -35,7 +35,7 @@ typedef struct {
  */
 typedef struct {
     HdDbusWorkspace *iface; /* NULL: nothing known, set everything */
-    guint64 configured, sample_time, rss, balloon, used, free, cache, ksm, reclaim_bytes;
+    guint64 configured, rss, balloon, used, free, cache, ksm, reclaim_bytes;
     double footprint, psi_some, psi_full, cpu, reclaim_latency;
     gboolean stale, idle, agent_connected;
     guint32 absent; /* bit i: the i-th sampled figure is absent */

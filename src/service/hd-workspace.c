@@ -3,6 +3,7 @@
 
 #include "hd-jobs.h"
 #include "hd-workspace.h"
+#include "hd-ws-skeleton.h"
 #include "hocusd/hd-libvirt-ops.h"
 #include "hocusd/hd-error.h"
 #include "hocusd/hd-names.h"
@@ -383,7 +384,7 @@ HdWorkspace *hd_workspace_new(const HdWorkspaceHost *host, HdMetadata *md, const
     ws->uuid = g_strdup(uuid);
     ws->state = state;
     ws->object = hd_dbus_object_skeleton_new(ws->path);
-    ws->iface = hd_dbus_workspace_skeleton_new();
+    ws->iface = hd_ws_skeleton_new();
     hd_dbus_workspace_set_name(ws->iface, ws->name);
     hd_dbus_workspace_set_state(ws->iface, hd_state_to_string(state));
     publish_spec(ws);

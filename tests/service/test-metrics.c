@@ -353,6 +353,73 @@ static void test_get_metrics_matches_properties(void **state)
     assert_int_equal(g_variant_n_children(host), 28);
 }
 
+/* alpha's SampleTimeUsec as GetMetrics has it. */
+static guint64 metrics_sample_time(HdTestEnv *env)
+{
+    g_autoptr(GVariant) r =
+        hd_test_call(env, HD_DBUS_ROOT_PATH, HD_DBUS_MANAGER_IFACE, "GetMetrics", NULL, NULL);
+    g_autoptr(GVariant) m = NULL, wss = NULL, alpha = NULL;
+    guint64 t = 0;
+
+    assert_non_null(r);
+    m = g_variant_get_child_value(r, 0);
+    wss = g_variant_lookup_value(m, "workspaces", G_VARIANT_TYPE("a{sa{sv}}"));
+    alpha = g_variant_lookup_value(wss, "alpha", G_VARIANT_TYPE_VARDICT);
+    assert_non_null(alpha);
+    assert_true(g_variant_lookup(alpha, "SampleTimeUsec", "t", &t));
+    return t;
+}
+
+/* alpha's SampleTimeUsec in GetManagedObjects. */
+static guint64 managed_sample_time(HdTestEnv *env)
+{
+    g_autoptr(GVariant) r =
+        hd_test_call(env, HD_DBUS_ROOT_PATH, "org.freedesktop.DBus.ObjectManager",
+                     "GetManagedObjects", NULL, NULL);
+    g_autoptr(GVariant) objects = NULL, ifaces = NULL, props = NULL;
+    guint64 t = 0;
+
+    assert_non_null(r);
+    objects = g_variant_get_child_value(r, 0);
+    ifaces = g_variant_lookup_value(objects, ALPHA, G_VARIANT_TYPE("a{sa{sv}}"));
+    assert_non_null(ifaces);
+    props = g_variant_lookup_value(ifaces, HD_DBUS_WORKSPACE_IFACE, G_VARIANT_TYPE_VARDICT);
+    assert_non_null(props);
+    assert_true(g_variant_lookup(props, "SampleTimeUsec", "t", &t));
+    return t;
+}
+
+/*
+ * A workspace's SampleTimeUsec is kept beside the generated property and
+ * brought to it when read (hd-ws-skeleton.c): Get, GetAll, GetManagedObjects
+ * and GetMetrics all give the current sample's time. Reads that straddle a
+ * tick are taken again.
+ */
+static void test_sample_time_every_path(void **state)
+{
+    Fixture *f = *state;
+    gboolean same_tick = FALSE;
+
+    assert_true(wait_u64(f->env, ALPHA, HD_DBUS_WORKSPACE_IFACE, "RssBytes", 262144ull * 1024));
+    for (guint attempt = 0; attempt < 10 && !same_tick; attempt++) {
+        guint64 before = metrics_sample_time(f->env);
+        guint64 got = u64_prop(f->env, ALPHA, "SampleTimeUsec");
+        g_autoptr(GVariant) all = get_all(f->env, ALPHA, HD_DBUS_WORKSPACE_IFACE);
+        guint64 managed = managed_sample_time(f->env), from_all = 0;
+        guint64 after = metrics_sample_time(f->env);
+
+        assert_true(g_variant_lookup(all, "SampleTimeUsec", "t", &from_all));
+        assert_true(before > 0);
+        if (before != after)
+            continue;
+        assert_int_equal(got, before);
+        assert_int_equal(from_all, before);
+        assert_int_equal(managed, before);
+        same_tick = TRUE;
+    }
+    assert_true(same_tick);
+}
+
 typedef struct {
     GMainLoop *loop;
     GPtrArray *changed; /* a{sv} of each PropertiesChanged for the Workspace interface */
@@ -521,6 +588,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_figures_and_types, setup, teardown),
         cmocka_unit_test_setup_teardown(test_get_metrics_matches_properties, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sample_time_every_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_properties_changed_and_warning, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idle_and_stale, setup, teardown),
     };
