@@ -197,7 +197,7 @@ static gpointer sample_thread(virConnectPtr conn, gpointer data, GError **error)
     Sample *s = data;
     g_autoptr(GHashTable) keep = g_hash_table_new(g_str_hash, g_str_equal);
 
-    /* Statistics first: where libvirt gave the CPU time, /proc/PID/stat is not read. */
+    /* Statistics first: where libvirt gave the CPU time, the process is not asked. */
     collect_stats(conn, s);
     for (guint i = 0; i < s->vms.len; i++) {
         SampleVm *v = &s->vms.v[i];
