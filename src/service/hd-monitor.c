@@ -46,7 +46,6 @@ typedef struct {
     guint64 sample_usec; /* of the last sample that had a host RSS */
     gboolean running;
     gboolean stopped_published; /* hd_publish_stopped() values are on the object */
-    HdPublished pub;            /* what hd_publish_running() set on it */
     HdVmFigures figures;        /* for the host aggregates */
     HdPolicyVm policy;          /* for the memory policy */
     HdMonitor *m;
@@ -121,7 +120,6 @@ static void vm_state_free(VmState *vm)
 {
     hd_agent_channel_free(vm->channel);
     hd_agent_line_clear(&vm->agent);
-    hd_published_clear(&vm->pub);
     g_free(vm->name);
     g_free(vm);
 }
@@ -238,7 +236,7 @@ static void publish_vm(HdMonitor *m, VmState *vm, HdDbusWorkspace *iface, const 
                                                  s->balloon_bytes);
     if (s->have_rss && v.have_used)
         v.have_footprint = hd_metrics_footprint_ratio(s->rss_bytes, v.used, &v.footprint);
-    hd_publish_running(iface, &vm->pub, &v);
+    hd_publish_running(iface, &v);
     vm->figures = (HdVmFigures){ .running = TRUE,
                                  .configured_bytes = s->configured_bytes,
                                  .have_rss = s->have_rss,
@@ -520,27 +518,41 @@ static void sample_done(GObject *source, GAsyncResult *res, gpointer user_data)
 
 /* ---- the tick ---- */
 
+typedef struct {
+    HdMonitor *m;
+    guint64 now, stale_after;
+} StaleArgs;
+
+static void mark_stale(HdWorkspace *ws, gpointer user_data)
+{
+    StaleArgs *a = user_data;
+    VmState *vm = g_hash_table_lookup(a->m->vms, hd_workspace_get_name(ws));
+
+    if (vm != NULL && vm->running)
+        hd_publish_stale(hd_workspace_get_iface(ws),
+                         hd_metrics_is_stale(a->now, vm->sample_usec, a->stale_after));
+}
+
 /*
- * Between samples. Every applied sample sets Stale itself; this walk marks
- * figures stale when samples stop coming (libvirt stuck), and is skipped
- * while they come: at a thousand workspaces it is a tenth of the tick.
- * Agent channels get their tick (reconnect, line budget) either way.
+ * Between samples. Every applied sample sets Stale itself; the walk below
+ * marks figures stale when samples stop coming (libvirt stuck), and is
+ * skipped while they come: at a thousand workspaces it was a tenth of the
+ * tick. Agent channels get their tick (reconnect, line budget) either way.
  */
 static void tick_workspaces(HdMonitor *m, guint64 now)
 {
     guint64 interval = (guint64)m->d->config->sample_interval_ms * 1000;
-    gboolean walk_stale = now - m->last_applied_usec >= 2 * interval;
     GHashTableIter it;
     VmState *vm;
 
+    if (now - m->last_applied_usec >= 2 * interval) {
+        StaleArgs args = { m, now, interval * STALE_TICKS };
+
+        hd_inventory_foreach(m->d->inventory, mark_stale, &args);
+    }
     g_hash_table_iter_init(&it, m->vms);
     while (g_hash_table_iter_next(&it, NULL, (gpointer *)&vm)) {
-        if (!vm->running)
-            continue;
-        if (walk_stale)
-            hd_publish_stale(&vm->pub,
-                             hd_metrics_is_stale(now, vm->sample_usec, interval * STALE_TICKS));
-        if (vm->channel != NULL)
+        if (vm->running && vm->channel != NULL)
             hd_agent_channel_tick(vm->channel, now);
     }
 }
@@ -560,6 +572,8 @@ static void add_running(HdWorkspace *ws, gpointer user_data)
 
     if (hd_workspace_get_state(ws) != HD_STATE_RUNNING)
         return;
+    /* Sized by hd_inventory_count() over the same workspaces just before. */
+    g_assert(a->s->vms.len < a->s->vms.cap);
     v = &a->s->vms.v[a->s->vms.len++];
     if (v->name == NULL || strcmp(v->name, name) != 0) {
         g_free(v->name);
@@ -579,7 +593,7 @@ static gboolean on_tick(gpointer user_data)
     HdMonitor *m = user_data;
     HdDaemon *d = m->d;
     guint64 now = now_usec();
-    guint total, running;
+    guint running;
     Sample *s;
 
     m->ticks++;
@@ -598,15 +612,15 @@ static gboolean on_tick(gpointer user_data)
     s->root = g_strdup(d->config->host_root);
     s->policy_cgroup = g_strdup(d->config->policy.host_cgroup);
     s->files = m->files;
-    total = hd_inventory_count(d->inventory, &running);
-    if (m->spare.cap >= total) {
+    (void)hd_inventory_count(d->inventory, &running);
+    if (m->spare.cap >= running) {
         s->vms = m->spare;
         s->vms.len = 0;
         m->spare = (SampleVms){ 0 };
     } else {
         sample_vms_clear(&m->spare);
-        s->vms.v = g_new0(SampleVm, total);
-        s->vms.cap = total;
+        s->vms.v = g_new0(SampleVm, running);
+        s->vms.cap = running;
     }
     s->want_channels = d->config->metrics.agent_channel;
     s->nowait_supported = m->nowait_supported;

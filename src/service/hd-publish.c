@@ -108,6 +108,8 @@ void hd_publish_stopped(HdDbusWorkspace *iface, const HdSpec *spec)
     if (g_strcmp0(hd_dbus_workspace_get_policy_reason(iface), "not running") != 0)
         hd_dbus_workspace_set_policy_reason(iface, "not running");
     set_absent(iface, vm_sampled_names);
+    /* What hd_publish_running() knew is no longer on the object. */
+    hd_ws_skeleton_published(iface)->valid = FALSE;
 }
 
 static GVariant *guest_dict(const HdAgentLine *a, guint64 limit)
@@ -158,13 +160,6 @@ static double round4(double v)
     return (double)(gint64)(v * 10000.0 + 0.5) / 10000.0;
 }
 
-void hd_published_clear(HdPublished *pub)
-{
-    g_clear_object(&pub->iface);
-    g_free(pub->agent_line);
-    memset(pub, 0, sizeof(*pub));
-}
-
 /* Set when the value differs from what pub says the object holds (always
  * when pub knows nothing), and remember it. */
 #define PUT(field, prop, value)                                                                    \
@@ -192,18 +187,15 @@ static void put_absent(HdDbusWorkspace *iface, guint32 absent)
     set_absent(iface, names);
 }
 
-void hd_publish_running(HdDbusWorkspace *iface, HdPublished *pub, const HdVmView *v)
+void hd_publish_running(HdDbusWorkspace *iface, const HdVmView *v)
 {
+    HdPublished *pub = hd_ws_skeleton_published(iface);
     const HdVmSample *s = &v->sample;
     const HdProcSample *proc = v->proc;
     const char *line = v->agent->canonical != NULL ? v->agent->canonical : "";
-    gboolean all = pub->iface != iface;
+    gboolean all = !pub->valid;
     guint32 absent = 0;
 
-    if (all) {
-        hd_published_clear(pub);
-        pub->iface = g_object_ref(iface);
-    }
     PUT(configured, configured_bytes, s->configured_bytes);
     hd_ws_skeleton_set_sample_time(iface, v->sample_usec);
     if (v->sample_usec == 0)
@@ -264,13 +256,16 @@ void hd_publish_running(HdDbusWorkspace *iface, HdPublished *pub, const HdVmView
     if (all || pub->absent != absent)
         put_absent(iface, absent);
     pub->absent = absent;
+    pub->valid = TRUE;
 }
 
-void hd_publish_stale(HdPublished *pub, gboolean stale)
+void hd_publish_stale(HdDbusWorkspace *iface, gboolean stale)
 {
-    if (pub->iface == NULL || pub->stale == stale)
+    HdPublished *pub = hd_ws_skeleton_published(iface);
+
+    if (pub->valid && pub->stale == stale)
         return;
-    hd_dbus_workspace_set_stale(pub->iface, stale);
+    hd_dbus_workspace_set_stale(iface, stale);
     pub->stale = stale;
 }
 

@@ -8,6 +8,7 @@ G_DECLARE_FINAL_TYPE(HdWsSkeleton, hd_ws_skeleton, HD, WS_SKELETON, HdDbusWorksp
 
 struct _HdWsSkeleton {
     HdDbusWorkspaceSkeleton parent;
+    HdPublished published;
     guint64 sample_time; /* the value */
     guint64 synced;      /* what the generated property holds */
 };
@@ -62,6 +63,12 @@ static GVariant *get_properties(GDBusInterfaceSkeleton *skeleton)
     return G_DBUS_INTERFACE_SKELETON_CLASS(hd_ws_skeleton_parent_class)->get_properties(skeleton);
 }
 
+static void finalize(GObject *object)
+{
+    g_free(HD_WS_SKELETON(object)->published.agent_line);
+    G_OBJECT_CLASS(hd_ws_skeleton_parent_class)->finalize(object);
+}
+
 static void hd_ws_skeleton_class_init(HdWsSkeletonClass *klass)
 {
     GDBusInterfaceSkeletonClass *sk = G_DBUS_INTERFACE_SKELETON_CLASS(klass);
@@ -73,6 +80,7 @@ static void hd_ws_skeleton_class_init(HdWsSkeletonClass *klass)
     vtable.get_property = handle_get_property;
     sk->get_vtable = get_vtable;
     sk->get_properties = get_properties;
+    G_OBJECT_CLASS(klass)->finalize = finalize;
 }
 
 static void hd_ws_skeleton_init(HdWsSkeleton *self)
@@ -82,6 +90,11 @@ static void hd_ws_skeleton_init(HdWsSkeleton *self)
 HdDbusWorkspace *hd_ws_skeleton_new(void)
 {
     return HD_DBUS_WORKSPACE(g_object_new(HD_TYPE_WS_SKELETON, NULL));
+}
+
+HdPublished *hd_ws_skeleton_published(HdDbusWorkspace *iface)
+{
+    return &HD_WS_SKELETON(iface)->published;
 }
 
 void hd_ws_skeleton_set_sample_time(HdDbusWorkspace *iface, guint64 usec)
