@@ -59,6 +59,12 @@ guest_run "$a" 10 "hocus-mem alloc 400 2 > /tmp/m.log 2>&1 &" >/dev/null ||
     note "no end marker from the console; waiting for the helper's log instead"
 guest_wait_for "$a" /tmp/m.log freed 120
 poll 60 1 present "$a" ReclaimLatencySec || fail "no reclaim latency 60 s after the guest freed 400 MiB"
+# The guest's free memory can grow by the 400 MiB over two balloon samples
+# (seen once: 107 MiB, then the rest). Each jump is its own measurement and
+# the properties show the latest, so wait for the one that covers most of it.
+covers_most() { [ "$(prop "$a" ReclaimBytes)" -ge $(( 200 * 1048576 )) ]; }
+poll 60 1 covers_most ||
+    note "no measurement of 200 MiB or more within 60 s; the last one is checked below"
 lat=$(prop "$a" ReclaimLatencySec)
 bytes=$(prop "$a" ReclaimBytes)
 measure "reclaim_latency_seconds=$lat reclaim_bytes_mib=$(( bytes / 1048576 ))"
